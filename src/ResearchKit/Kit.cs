@@ -1,0 +1,4 @@
+namespace ResearchKit;
+
+/// <summary>Placeholder.</summary>
+public static class Kit { }
