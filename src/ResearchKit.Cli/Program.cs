@@ -6,9 +6,13 @@ namespace ResearchKit.Cli;
 public static class Program
 {
     /// <summary>Builds the command tree and runs it.</summary>
-    public static int Main(string[] args)
+    public static int Main(string[] args) => BuildRoot().Parse(args).Invoke();
+
+    /// <summary>The command tree; each command lives in its own file under <c>Commands/</c>.</summary>
+    public static RootCommand BuildRoot()
     {
-        var root = new RootCommand("ResearchKit: deep metric learning with the Calibrate Proxy structure.");
-        return root.Parse(args).Invoke();
+        var root = new RootCommand("ResearchKit: deep metric learning with the Calibrate Proxy structure (arXiv 2304.09162).");
+        // One line per command group (Commands/*.cs).
+        return root;
     }
 }
