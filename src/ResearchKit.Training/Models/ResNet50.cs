@@ -1,0 +1,93 @@
+using TorchSharp.Modules;
+using static TorchSharp.torch;
+
+namespace ResearchKit.Training.Models;
+
+/// <summary>
+/// torchvision's ResNet-50 (v1.5: stride on the 3×3 conv) without <c>avgpool</c>/<c>fc</c>. Field names match
+/// torchvision (<c>conv1, bn1, layer1..4</c>, <c>layerN.i.{conv1,bn1,conv2,bn2,conv3,bn3,downsample.0,downsample.1}</c>),
+/// so a converted torchvision or timm <c>resnet50.tv_in1k</c> state dict loads 1:1 (the <c>fc.*</c> keys are dropped).
+/// Forward returns the last feature map: (N, 2048, H/32, W/32).
+/// </summary>
+public sealed class ResNet50 : nn.Module<Tensor, Tensor>
+{
+    /// <summary>Channels of the output feature map.</summary>
+    public const int FeatureChannels = 2048;
+
+    private readonly Conv2d conv1;
+    private readonly BatchNorm2d bn1;
+    private readonly MaxPool2d maxpool;
+    private readonly Sequential layer1, layer2, layer3, layer4;
+
+    /// <summary>Builds a randomly initialized network (torchvision's init: kaiming-normal fan-out convs, BN 1/0).</summary>
+    /// <param name="inChannels">Input channels (3 for ImageNet weights).</param>
+    public ResNet50(int inChannels = 3) : base(nameof(ResNet50))
+    {
+        if (inChannels <= 0) throw new ArgumentOutOfRangeException(nameof(inChannels), inChannels, "Expected a positive channel count.");
+        conv1 = nn.Conv2d(inChannels, 64, 7, stride: 2, padding: 3, bias: false);
+        bn1 = nn.BatchNorm2d(64);
+        maxpool = nn.MaxPool2d(3, stride: 2, padding: 1);
+        long inplanes = 64;
+        layer1 = MakeLayer(ref inplanes, 64, 3, 1);
+        layer2 = MakeLayer(ref inplanes, 128, 4, 2);
+        layer3 = MakeLayer(ref inplanes, 256, 6, 2);
+        layer4 = MakeLayer(ref inplanes, 512, 3, 2);
+        RegisterComponents();
+        using (no_grad())
+        {
+            foreach (var m in modules())
+                if (m is Conv2d c)
+                    nn.init.kaiming_normal_(c.weight!, mode: nn.init.FanInOut.FanOut, nonlinearity: nn.init.NonlinearityType.ReLU);
+        }
+    }
+
+    private static Sequential MakeLayer(ref long inplanes, long planes, int blocks, long stride)
+    {
+        var list = new List<nn.Module<Tensor, Tensor>> { new Bottleneck(inplanes, planes, stride) };
+        inplanes = planes * Bottleneck.Expansion;
+        for (int i = 1; i < blocks; i++) list.Add(new Bottleneck(inplanes, planes, 1));
+        return nn.Sequential(list.ToArray());
+    }
+
+    /// <summary>Images (N, C, H, W) → (N, 2048, H/32, W/32).</summary>
+    public override Tensor forward(Tensor images)
+    {
+        var x = maxpool.forward(nn.functional.relu(bn1.forward(conv1.forward(images))));
+        return layer4.forward(layer3.forward(layer2.forward(layer1.forward(x))));
+    }
+}
+
+/// <summary>torchvision's ResNet Bottleneck block (expansion 4, stride on <c>conv2</c>).</summary>
+public sealed class Bottleneck : nn.Module<Tensor, Tensor>
+{
+    /// <summary>Output channels per <c>planes</c>.</summary>
+    public const int Expansion = 4;
+
+    private readonly Conv2d conv1, conv2, conv3;
+    private readonly BatchNorm2d bn1, bn2, bn3;
+    private readonly Sequential? downsample;
+
+    /// <summary>Creates a block; a 1×1 conv + BN shortcut (<c>downsample.0/1</c>) is added when the shape changes.</summary>
+    public Bottleneck(long inplanes, long planes, long stride) : base(nameof(Bottleneck))
+    {
+        conv1 = nn.Conv2d(inplanes, planes, 1, bias: false);
+        bn1 = nn.BatchNorm2d(planes);
+        conv2 = nn.Conv2d(planes, planes, 3, stride: stride, padding: 1, bias: false);
+        bn2 = nn.BatchNorm2d(planes);
+        conv3 = nn.Conv2d(planes, planes * Expansion, 1, bias: false);
+        bn3 = nn.BatchNorm2d(planes * Expansion);
+        if (stride != 1 || inplanes != planes * Expansion)
+            downsample = nn.Sequential(nn.Conv2d(inplanes, planes * Expansion, 1, stride: stride, bias: false), nn.BatchNorm2d(planes * Expansion));
+        RegisterComponents();
+    }
+
+    /// <summary>relu(bn3(conv3(relu(bn2(conv2(relu(bn1(conv1 x)))))) + shortcut(x)).</summary>
+    public override Tensor forward(Tensor x)
+    {
+        var y = nn.functional.relu(bn1.forward(conv1.forward(x)));
+        y = nn.functional.relu(bn2.forward(conv2.forward(y)));
+        y = bn3.forward(conv3.forward(y));
+        var identity = downsample is null ? x : downsample.forward(x);
+        return nn.functional.relu(y + identity);
+    }
+}

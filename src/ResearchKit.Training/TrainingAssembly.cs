@@ -1,4 +1,0 @@
-namespace ResearchKit.Training;
-
-/// <summary>Placeholder until the training layer lands.</summary>
-internal static class TrainingAssembly { }
