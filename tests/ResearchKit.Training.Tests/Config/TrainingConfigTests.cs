@@ -1,0 +1,69 @@
+using System.Text.Json;
+using ResearchKit.Training.Config;
+using ResearchKit.Training.Models;
+
+namespace ResearchKit.Training.Tests.Config;
+
+public class TrainingConfigTests
+{
+    [Fact]
+    public void Defaults_are_the_papers()
+    {
+        var c = new TrainingConfig();
+        Assert.Equal(("cub", "bn-inception", 512, 150, 60), (c.Dataset, c.Backbone, c.EmbeddingSize, c.BatchSize, c.Epochs));
+        Assert.Equal((1e-4, 1e-4, 100.0, 1.0, 1), (c.LearningRate, c.WeightDecay, c.ProxyLrMultiplier, c.HeadLrMultiplier, c.WarmupEpochs));
+        Assert.Equal(BatchNormFreeze.EvalAndFrozenAffine, c.BatchNormFreeze);
+        Assert.Equal(10.0, c.GradClipValue);
+        Assert.Equal((LrScheduleKind.Step, 10, 0.5), (c.Schedule.Kind, c.Schedule.StepSize, c.Schedule.Gamma));
+        Assert.Equal(GlobalPooling.AveragePlusMax, c.Pooling);
+        c.Validate();
+    }
+
+    [Fact]
+    public void Json_round_trips_with_enums_as_strings_and_loss_options()
+    {
+        var options = JsonDocument.Parse("""{"alpha":32,"margin":0.1,"proxiesPerClass":3,"composite":"sum"}""").RootElement;
+        var c = new TrainingConfig
+        {
+            Dataset = "glyphs-small", Backbone = BackboneRegistry.GlyphCnn, EmbeddingSize = 64, Epochs = 5, Seed = 7, Threads = 2,
+            Schedule = new LrScheduleConfig { Kind = LrScheduleKind.Cosine, MinLr = 1e-6 }, BatchNormFreeze = BatchNormFreeze.None,
+            Loss = new LossConfig { Name = "cp-proxy-anchor", Options = options.EnumerateObject().ToDictionary(p => p.Name, p => p.Value.Clone()) },
+        };
+        var json = TrainingConfigJson.Serialize(c);
+        Assert.Contains("\"kind\": \"cosine\"", json);
+        Assert.Contains("\"batchNormFreeze\": \"none\"", json);
+        Assert.Contains("\"pooling\": \"averagePlusMax\"", json);
+        var back = TrainingConfigJson.Deserialize(json);
+        Assert.Equal(json, TrainingConfigJson.Serialize(back));
+        Assert.Equal(c with { Loss = null! }, back with { Loss = null! });
+        Assert.Equal(32, back.Loss.Options["alpha"].GetInt32());
+        Assert.Equal("sum", back.Loss.Options["composite"].GetString());
+
+        using var dir = new TempDir();
+        TrainingConfigJson.Save(c, dir.File("c.json"));
+        Assert.Equal(json, TrainingConfigJson.Serialize(TrainingConfigJson.Load(dir.File("c.json"))));
+    }
+
+    [Fact]
+    public void Missing_fields_take_defaults()
+    {
+        var c = TrainingConfigJson.Deserialize("""{"epochs": 3, "schedule": {"stepSize": 2}}""");
+        Assert.Equal(3, c.Epochs);
+        Assert.Equal(2, c.Schedule.StepSize);
+        Assert.Equal(0.5, c.Schedule.Gamma);
+        Assert.Equal(150, c.BatchSize);
+    }
+
+    [Theory]
+    [InlineData("""{"epoch": 3}""", "epoch")]
+    [InlineData("""{"schedule": {"kind": "linear"}}""", "$.schedule.kind")]
+    [InlineData("""{"batchSize": 0}""", "BatchSize")]
+    [InlineData("""{"epochs": 2, "warmupEpochs": 2}""", "WarmupEpochs")]
+    [InlineData("""{"schedule": {"gamma": 1.5}}""", "Schedule.Gamma")]
+    [InlineData("""{"loss": {"name": ""}}""", "Loss.Name")]
+    public void Bad_configs_are_rejected_naming_the_field(string json, string expected)
+    {
+        var ex = Assert.Throws<ArgumentException>(() => TrainingConfigJson.Deserialize(json));
+        Assert.Contains(expected, ex.Message);
+    }
+}
