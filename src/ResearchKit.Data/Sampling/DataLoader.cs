@@ -101,11 +101,19 @@ public sealed class DataLoader
     {
         int bytes = _pipeline.Size * _pipeline.Size * _pipeline.BytesPerPixel;
         var buffer = new byte[(long)indices.Length * bytes];
-        Parallel.For(0, indices.Length, new ParallelOptions { MaxDegreeOfParallelism = _options.Workers }, k =>
+        try
         {
-            var rng = new Random(SeedMix.Of(_options.Seed, epoch, position * 1_000_003 + k));
-            _pipeline.Process(_split.Samples[indices[k]].Source, rng, buffer.AsSpan(k * bytes, bytes));
-        });
+            Parallel.For(0, indices.Length, new ParallelOptions { MaxDegreeOfParallelism = _options.Workers }, k =>
+            {
+                var rng = new Random(SeedMix.Of(_options.Seed, epoch, position * 1_000_003 + k));
+                _pipeline.Process(_split.Samples[indices[k]].Source, rng, buffer.AsSpan(k * bytes, bytes));
+            });
+        }
+        catch (AggregateException e) when (e.InnerExceptions.Count >= 1)
+        {
+            // Surface the decoder's own exception (it names the file), not the parallel wrapper.
+            System.Runtime.ExceptionServices.ExceptionDispatchInfo.Capture(e.InnerExceptions[0]).Throw();
+        }
         return buffer;
     }
 
