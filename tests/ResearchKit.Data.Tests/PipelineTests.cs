@@ -135,4 +135,20 @@ public class PipelineTests
         var sim = a.mm(c.t());
         Assert.True(sim.diag().mean().item<float>() > sim.mean().item<float>());
     }
+
+    [Theory]
+    [InlineData("imagenet")]
+    [InlineData("bninception")]
+    public void Loader_normalization_equals_the_reference_formula(string which)
+    {
+        using var t = new TempDir();
+        var split = Folder(t, 2, 2, 50, 40);
+        var norm = which == "imagenet" ? Normalization.ImageNet : Normalization.BnInception;
+        var identity = new Normalization([0f], [1f], 1f, false);
+        var sampler = new SequentialBatchSampler(4, 4);
+        using var raw = new DataLoader(split, sampler, ImagePipeline.Eval(40, 32, identity)).EpochBatches().Single();
+        using var got = new DataLoader(split, sampler, ImagePipeline.Eval(40, 32, norm)).EpochBatches().Single();
+        using var expected = norm.Apply(raw.Images);
+        Assert.True(got.Images.allclose(expected, 1e-5, 1e-4));
+    }
 }

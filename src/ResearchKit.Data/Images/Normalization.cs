@@ -33,4 +33,22 @@ public sealed record Normalization(float[] Mean, float[] Std, float Scale, bool 
         using var std = tensor(Std, dtype: ScalarType.Float32, device: x.device).view(shape);
         return x.mul(Scale).sub_(mean).div_(std);
     }
+
+    /// <summary>
+    /// The same map as per-channel gain and offset (x·gain − offset) over channels-last pixels with
+    /// <paramref name="stored"/> bytes per pixel (RGB(A) or grey order) of which the first <paramref name="used"/> are kept.
+    /// </summary>
+    internal (float[] Gain, float[] Offset) ChannelsLast(int stored, int used)
+    {
+        if (Mean.Length != 1 && Mean.Length != used) throw new ArgumentException($"normalization has {Mean.Length} channel means but the pipeline has {used} channels.");
+        var gain = new float[stored];
+        var offset = new float[stored];
+        for (int ch = 0; ch < used; ch++)
+        {
+            int o = Mean.Length == 1 ? 0 : Bgr && used == 3 ? 2 - ch : ch;   // stored R feeds output channel 2 under BGR
+            gain[ch] = Scale / Std[o];
+            offset[ch] = Mean[o] / Std[o];
+        }
+        return (gain, offset);
+    }
 }
