@@ -151,4 +151,17 @@ public class PipelineTests
         using var expected = norm.Apply(raw.Images);
         Assert.True(got.Images.allclose(expected, 1e-5, 1e-4));
     }
+
+    [Fact]
+    public void Grey_buffers_feed_rgb_pipelines_with_equal_channels()
+    {
+        var data = new byte[2 * 4 * 4];
+        for (int i = 0; i < data.Length; i++) data[i] = (byte)(i * 7);
+        var buffer = new PixelBuffer("g", data, 2, 4, 4, 1);
+        using var rgb = new PixelImageSource(buffer, 1).Open(grayscale: false);
+        Assert.Equal(SKColorType.Rgba8888, rgb.ColorType);
+        var px = rgb.GetPixel(3, 2);
+        Assert.Equal((data[16 + 2 * 4 + 3], data[16 + 2 * 4 + 3], data[16 + 2 * 4 + 3]), (px.Red, px.Green, px.Blue));
+        Assert.Throws<ArgumentException>(() => new PixelBuffer("bad", new byte[5], 2, 4, 4, 1));
+    }
 }
