@@ -10,13 +10,14 @@ namespace ResearchKit.Metrics;
 public static class ExactCosineKnn
 {
     /// <summary>
-    /// Same-set search: every row is a query against all other rows (itself excluded).
+    /// Same-set search: every row is a query against all other rows (itself excluded). (A distinct name because
+    /// TorchSharp converts an int to a Tensor implicitly, which would make overloads ambiguous.)
     /// </summary>
     /// <param name="embeddings">(N x D) float32/float64, finite; L2-normalised here (x / max(‖x‖, 1e-12)).</param>
     /// <param name="k">Neighbours per query, 1..N-1.</param>
     /// <param name="chunkSize">Block edge; null = <see cref="ChunkSizePolicy.Default"/>.</param>
     /// <param name="device">Where the search runs; null = the embeddings' device.</param>
-    public static KnnResult Search(Tensor embeddings, int k, int? chunkSize = null, Device? device = null)
+    public static KnnResult SearchWithin(Tensor embeddings, int k, int? chunkSize = null, Device? device = null)
     {
         RetrievalInputGuard.Embeddings(embeddings, nameof(embeddings), minRows: 2);
         RetrievalInputGuard.NeighbourCount(k, embeddings.shape[0] - 1, nameof(k), "k");
