@@ -24,6 +24,9 @@ internal static class BlockedKnnScan
         var refs = references ?? queries;
         long nr = refs.shape[0];
         using var buffer = torch.empty((long)chunk * chunk, queries.dtype, queries.device);
+        // Column side of off-diagonal blocks: a contiguous transposed copy, since top-k and row gathers on a
+        // transposed view are several times slower than the copy.
+        using var transposed = sameSet && nq > chunk ? torch.empty((long)chunk * chunk, queries.dtype, queries.device) : null;
         for (long i0 = 0; i0 < nq; i0 += chunk)
         {
             long m = Math.Min(chunk, nq - i0);
@@ -39,11 +42,16 @@ internal static class BlockedKnnScan
                 bool mirrored = sameSet && j0 != i0;
                 if (diagonal) block.diagonal().fill_(double.NegativeInfinity);
                 topK.Offer(block, i0, j0);
-                if (mirrored) topK.Offer(block.t(), j0, i0);
+                if (mirrored)
+                {
+                    var columns = transposed!.narrow(0, 0, m * n).view(n, m);
+                    columns.copy_(block.t());
+                    topK.Offer(columns, j0, i0);
+                }
                 if (counter is null) continue;
                 counter.MaskPositives(block, i0, j0);
                 counter.Count(block, i0, j0);
-                if (mirrored) counter.Count(block.t(), j0, i0);
+                if (mirrored) counter.CountColumns(block, i0, j0);
             }
         }
     }

@@ -45,23 +45,34 @@ internal sealed class NegativeCounter : IDisposable
 
     /// <summary>
     /// Adds the counts of a positives-masked block whose rows are queries <c>queryOffset..</c> and whose columns
-    /// are references <c>referenceOffset..</c> (pass a transposed view for the column side of a same-set block).
+    /// are references <c>referenceOffset..</c>.
     /// </summary>
-    public void Count(Tensor maskedBlock, long queryOffset, long referenceOffset)
+    public void Count(Tensor maskedBlock, long queryOffset, long referenceOffset) =>
+        Count(maskedBlock, queryOffset, referenceOffset, queryAxis: 0);
+
+    /// <summary>
+    /// The column side of a same-set block: its columns are queries <c>columnOffset..</c> and its rows references
+    /// <c>rowOffset..</c>. Reduces over rows in place of a transposed copy.
+    /// </summary>
+    public void CountColumns(Tensor maskedBlock, long rowOffset, long columnOffset) =>
+        Count(maskedBlock, columnOffset, rowOffset, queryAxis: 1);
+
+    private void Count(Tensor maskedBlock, long queryOffset, long referenceOffset, int queryAxis)
     {
         using var scope = torch.NewDisposeScope();
-        long m = maskedBlock.shape[0], n = maskedBlock.shape[1];
+        int referenceAxis = 1 - queryAxis;
+        long m = maskedBlock.shape[queryAxis], n = maskedBlock.shape[referenceAxis];
         var s = best.narrow(0, queryOffset, m);
         var i = bestIndex.narrow(0, queryOffset, m);
         // Blocks wholly before i*: ties count (>= s*); from i* on: only strictly better ones count.
-        var threshold = torch.where(i.ge(referenceOffset + n), bestBelow.narrow(0, queryOffset, m), s);
-        var add = maskedBlock.gt(threshold.unsqueeze(1)).sum(1, type: ScalarType.Int32);
+        var threshold = torch.where(i.ge(referenceOffset + n), bestBelow.narrow(0, queryOffset, m), s).unsqueeze(referenceAxis);
+        var add = maskedBlock.gt(threshold).sum(new long[] { referenceAxis }, type: ScalarType.Int32);
         Counts.narrow(0, queryOffset, m).add_(add);
 
         // Queries whose i* lies inside this block: ties before i* count too.
         var inside = i.ge(referenceOffset).logical_and(i.lt(referenceOffset + n)).nonzero().squeeze(1);
         if (inside.shape[0] == 0) return;
-        var rows = maskedBlock.index_select(0, inside);
+        var rows = queryAxis == 0 ? maskedBlock.index_select(0, inside) : maskedBlock.index_select(1, inside).t();
         var ties = rows.eq(s.index_select(0, inside).unsqueeze(1));
         var columns = torch.arange(referenceOffset, referenceOffset + n, 1, ScalarType.Int64, maskedBlock.device).unsqueeze(0);
         var before = columns.lt(i.index_select(0, inside).unsqueeze(1));

@@ -52,6 +52,10 @@ public class RetrievalBruteForceTests
             foreach (var sameSet in new[] { true, false })
                 foreach (var chunk in new[] { 4, 17, 64, 1000 })
                     data.Add(kind, sameSet, chunk, chunk == 17 ? "float64" : "float32");
+        // Blocks wide enough for the grouped top-k path (block width >= 16 (k+1)).
+        foreach (var kind in new[] { "dyadic-large", "gaussian-large" })
+            foreach (var sameSet in new[] { true, false })
+                data.Add(kind, sameSet, 256, "float32");
         return data;
     }
 
@@ -62,12 +66,14 @@ public class RetrievalBruteForceTests
         using var scope = torch.NewDisposeScope();
         var rng = new Random(kind.Length * 1000 + chunk + (sameSet ? 1 : 0));
         var dtype = dtypeName == "float64" ? ScalarType.Float64 : ScalarType.Float32;
-        int nq = 90, nr = sameSet ? nq : 70;
+        bool large = kind.EndsWith("-large");
+        bool dyadic = kind.StartsWith("dyadic");
+        int nq = large ? 700 : 90, nr = sameSet ? nq : large ? 600 : 70, classes = large ? 200 : 30;
         // Many classes so that some are singletons / absent from the reference set (lone queries).
-        var ql = Labels(rng, nq, 30);
-        var rl = sameSet ? null : Labels(rng, nr, 30);
-        var q = kind == "dyadic" ? DyadicRows(rng, nq) : GaussianRows(rng, nq, 12, ql, 0.8);
-        var r = sameSet ? null : kind == "dyadic" ? DyadicRows(rng, nr) : GaussianRows(rng, nr, 12, rl!, 0.8);
+        var ql = Labels(rng, nq, classes);
+        var rl = sameSet ? null : Labels(rng, nr, classes);
+        var q = dyadic ? DyadicRows(rng, nq) : GaussianRows(rng, nq, 12, ql, 0.8);
+        var r = sameSet ? null : dyadic ? DyadicRows(rng, nr) : GaussianRows(rng, nr, 12, rl!, 0.8);
         var reference = new BruteForceReference(q, ql, r, rl);
         int available = sameSet ? nq - 1 : nr;
         int[] ks = [1, 2, 3, 5, 8, 13, 30, available];
