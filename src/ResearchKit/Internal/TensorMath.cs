@@ -13,16 +13,17 @@ internal static class TensorMath
     public static Tensor Normalize(Tensor x) => nn.functional.normalize(x, p: 2, dim: -1, eps: NormEpsilon);
 
     /// <summary>
-    /// log(1 + Σ_{mask} exp(logits)) along <paramref name="dim"/>: masked entries become −inf and a 0 logit is
-    /// appended, so an empty mask gives exactly 0 and nothing overflows (PML <c>logsumexp(add_one=True)</c>).
+    /// log(1 + Σ_{mask} exp(logits)) along <paramref name="dim"/>, the masked logsumexp with an appended 0 logit
+    /// (PML <c>logsumexp(add_one=True)</c>): an empty mask gives exactly 0 and nothing overflows. It is evaluated as
+    /// m + log1p(Σ exp(x − m) + expm1(−m)) with m = max(0, max x) held constant, which keeps full relative precision
+    /// when the result is tiny (float32 would otherwise round log(1 + 1e-8) to 0).
     /// </summary>
     public static Tensor LogOnePlusSumExp(Tensor logits, Tensor mask, long dim)
     {
         var masked = logits.masked_fill(mask.logical_not(), double.NegativeInfinity);
-        var zeroShape = (long[])logits.shape.Clone();
-        zeroShape[dim < 0 ? zeroShape.Length + dim : dim] = 1;
-        var withOne = cat(new[] { masked, zeros(zeroShape, logits.dtype, logits.device) }, dim);
-        return withOne.logsumexp(dim);
+        var m = masked.detach().amax(new[] { dim }, keepdim: true).clamp_min(0);
+        var inner = (masked - m).exp().sum(dim, keepdim: true) + m.neg().expm1();
+        return (m + inner.log1p()).squeeze(dim);
     }
 
     /// <summary>softplus(z) = log(1 + e^z) computed exactly for every z (torch's softplus switches to z above 20).</summary>
