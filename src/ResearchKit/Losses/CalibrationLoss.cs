@@ -84,7 +84,7 @@ public sealed class CalibrationLoss
             var g = (means ?? center.Means()).detach();
             var spread = center.SquaredDeviationSums(g);
             var toMean = (p - g.unsqueeze(1)).square().sum(new long[] { 1, 2 });   // Σ_k ||p_ck − ḡ_c||²
-            sumSquares = (nf * toMean).sum() + k * (nf * spread).sum();
+            sumSquares = (nf * toMean).sum() + k * spread.masked_fill(used.logical_not(), 0).sum();
         }
         else
         {

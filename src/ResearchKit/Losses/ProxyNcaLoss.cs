@@ -60,10 +60,10 @@ public sealed class ProxyNcaLoss : ClassSimilarityLoss
             throw new ArgumentException("expected at least 2 classes when the positive is excluded from the denominator", nameof(similarity));
         var logits = similarity * Options.Scale;
         var positive = TensorMath.OneHotMask(labels, c);
-        var denominator = Options.IncludePositive
-            ? logits.logsumexp(1)
-            : logits.masked_fill(positive, double.NegativeInfinity).logsumexp(1);
-        var perSample = denominator - logits.gather(1, labels.unsqueeze(1)).squeeze(1);
+        var relative = logits - logits.gather(1, labels.unsqueeze(1));   // t(S_ic − S_iy)
+        var perSample = Options.IncludePositive
+            ? TensorMath.LogOnePlusSumExp(relative, positive.logical_not(), 1)   // log1p form: precise for tiny losses
+            : relative.masked_fill(positive, double.NegativeInfinity).logsumexp(1);
         var loss = perSample.mean();
         return new LossOutput(loss, new[] { Part(LossParts.CrossEntropy, loss) },
             new[] { Part(LossDiagnostics.PerSampleLoss, perSample.detach()) });

@@ -61,7 +61,9 @@ public sealed class SoftTripleLoss : ClassSimilarityLoss
     {
         var positive = TensorMath.OneHotMask(labels, similarity.shape[1]);
         var logits = (similarity - positive.to_type(similarity.dtype) * Options.Margin) * Options.La;
-        var perSample = logits.logsumexp(1) - logits.gather(1, labels.unsqueeze(1)).squeeze(1);
+        // CE_i = log(1 + Σ_{j≠y} e^{l_j − l_y}): the log1p form keeps tiny losses precise in float32.
+        var relative = logits - logits.gather(1, labels.unsqueeze(1));
+        var perSample = TensorMath.LogOnePlusSumExp(relative, positive.logical_not(), 1);
         var loss = perSample.mean();
         return new LossOutput(loss, new[] { Part(LossParts.CrossEntropy, loss) },
             new[] { Part(LossDiagnostics.PerSampleLoss, perSample.detach()) });
