@@ -42,8 +42,8 @@ internal static class Guard
             throw new ArgumentException($"expected {n} labels (one per embedding) but got {labels.shape[0]}", name);
         if (n > 0 && labels.device_type != DeviceType.META)
         {
-            using var min = labels.min();
-            using var max = labels.max();
+            using var min = labels.min().to_type(ScalarType.Int64);
+            using var max = labels.max().to_type(ScalarType.Int64);
             long lo = min.item<long>(), hi = max.item<long>();
             if (lo < 0 || hi >= numClasses)
                 throw new ArgumentException($"expected labels in [0, {numClasses}) but found values in [{lo}, {hi}]", name);

@@ -165,7 +165,7 @@ public sealed class GlobalCenter : nn.Module
     {
         if (t.dim() != 1 || t.shape[0] != NumClasses || t.is_floating_point())
             throw new ArgumentException($"expected {NumClasses} integers but got {t.dtype} of shape [{Guard.Shape(t)}]", name);
-        if (t.min().item<long>() < 0 || t.max().item<long>() >= upperExclusive)
+        if (t.min().to_type(ScalarType.Int64).item<long>() < 0 || t.max().to_type(ScalarType.Int64).item<long>() >= upperExclusive)
             throw new ArgumentException($"expected values in [0, {upperExclusive})", name);
     }
 }
