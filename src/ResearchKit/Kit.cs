@@ -1,4 +1,0 @@
-namespace ResearchKit;
-
-/// <summary>Placeholder.</summary>
-public static class Kit { }
