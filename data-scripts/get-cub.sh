@@ -1,0 +1,6 @@
+#!/usr/bin/env bash
+# CUB-200-2011 → $RESEARCHKIT_DATA/CUB_200_2011 (CubLoader; classes 1-100 train, 101-200 test).
+source "$(dirname "$0")/common.sh"
+fetch "https://data.caltech.edu/records/65de6-vp158/files/CUB_200_2011.tgz" CUB_200_2011.tgz
+verify CUB_200_2011.tgz 97eceeb196236b17998738112f37df78
+extract CUB_200_2011.tgz CUB_200_2011
