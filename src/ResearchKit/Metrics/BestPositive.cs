@@ -1,0 +1,88 @@
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace ResearchKit.Metrics;
+
+/// <summary>
+/// For every query: R (the number of references with its label, itself excluded in the same-set setting), the
+/// best similarity to such a reference and that reference's index (the lowest on exact ties). Lone queries
+/// (R = 0) get similarity +inf and index -1, so that no reference ever counts as ranked above their (absent) match.
+/// </summary>
+internal sealed class BestPositive : IDisposable
+{
+    private BestPositive(Tensor relevantCount, Tensor similarity, Tensor index)
+    {
+        RelevantCount = relevantCount;
+        Similarity = similarity;
+        Index = index;
+    }
+
+    /// <summary>R per query (int64).</summary>
+    public Tensor RelevantCount { get; }
+    /// <summary>Best same-label similarity per query (+inf for lone queries).</summary>
+    public Tensor Similarity { get; }
+    /// <summary>Index of that reference (-1 for lone queries).</summary>
+    public Tensor Index { get; }
+
+    /// <summary>Relevant counts only: a cheap pass over the labels.</summary>
+    public static Tensor CountRelevant(Tensor queryLabels, Tensor referenceLabels, bool sameSet)
+    {
+        using var scope = torch.NewDisposeScope();
+        var sorted = referenceLabels.sort().Values;
+        var count = torch.searchsorted(sorted, queryLabels, right: true).sub(torch.searchsorted(sorted, queryLabels));
+        if (sameSet) count = count.sub(1);
+        return count.MoveToOuterDisposeScope();
+    }
+
+    /// <summary>
+    /// Gathers each query's same-label references class by class: the references are sorted by label, so a
+    /// query's candidates are one contiguous run, padded to the largest class; queries go in chunks so the
+    /// gathered (chunk x largest class x D) tensor stays near <paramref name="chunkBytes"/>.
+    /// </summary>
+    public static BestPositive Find(Tensor queries, Tensor queryLabels, Tensor references, Tensor referenceLabels,
+        bool sameSet, long chunkBytes)
+    {
+        using var scope = torch.NewDisposeScope();
+        var device = queries.device;
+        long nq = queries.shape[0], d = queries.shape[1];
+        var (sortedLabels, order) = referenceLabels.sort(stable: true);
+        var start = torch.searchsorted(sortedLabels, queryLabels);
+        var classSize = torch.searchsorted(sortedLabels, queryLabels, right: true).sub(start);
+        long width = Math.Max(1, classSize.max().item<long>());
+        long elementBytes = queries.element_size();
+        long chunk = Math.Clamp(chunkBytes / Math.Max(1, width * d * elementBytes), 1, nq);
+
+        var similarity = torch.empty(nq, queries.dtype, device);
+        var index = torch.empty(nq, ScalarType.Int64, device);
+        var slots = torch.arange(width, ScalarType.Int64, device).unsqueeze(0);
+        for (long c0 = 0; c0 < nq; c0 += chunk)
+        {
+            using var inner = torch.NewDisposeScope();
+            long n = Math.Min(chunk, nq - c0);
+            var q = queries.narrow(0, c0, n);
+            var position = start.narrow(0, c0, n).unsqueeze(1).add(slots);
+            var valid = slots.lt(classSize.narrow(0, c0, n).unsqueeze(1));
+            var refIndex = order.index_select(0, position.clamp_max(order.shape[0] - 1).flatten()).view(n, width);
+            if (sameSet)
+                valid = valid.logical_and(refIndex.ne(torch.arange(c0, c0 + n, 1, ScalarType.Int64, device).unsqueeze(1)));
+            var gathered = references.index_select(0, refIndex.flatten()).view(n, width, d);
+            var sims = torch.bmm(gathered, q.unsqueeze(2)).squeeze(2).masked_fill(valid.logical_not(), double.NegativeInfinity);
+            var best = sims.amax(new long[] { 1 });
+            var isBest = sims.eq(best.unsqueeze(1)).logical_and(valid);
+            var bestIndex = refIndex.masked_fill(isBest.logical_not(), long.MaxValue).amin(new long[] { 1 });
+            var lone = valid.any(1).logical_not();
+            similarity.narrow(0, c0, n).copy_(best.masked_fill(lone, double.PositiveInfinity));
+            index.narrow(0, c0, n).copy_(bestIndex.masked_fill(lone, -1L));
+        }
+        var relevant = classSize.sub(sameSet ? 1 : 0);
+        return new BestPositive(relevant.MoveToOuterDisposeScope(), similarity.MoveToOuterDisposeScope(),
+            index.MoveToOuterDisposeScope());
+    }
+
+    public void Dispose()
+    {
+        RelevantCount.Dispose();
+        Similarity.Dispose();
+        Index.Dispose();
+    }
+}
