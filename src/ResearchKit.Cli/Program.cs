@@ -14,6 +14,11 @@ public static class Program
         var root = new RootCommand("ResearchKit: deep metric learning with the Calibrate Proxy structure (arXiv 2304.09162).");
         // One line per command group (Commands/*.cs).
         root.Subcommands.Add(Commands.DataCommand.Build());
+        root.Subcommands.Add(Commands.ListCommand.Build());
+        root.Subcommands.Add(Commands.RunCommand.Build());
+        root.Subcommands.Add(Commands.TrainCommand.Build());
+        root.Subcommands.Add(Commands.EvalCommand.Build());
+        root.Subcommands.Add(Commands.ReportCommand.Build());
         return root;
     }
 }

@@ -45,20 +45,6 @@ public sealed record LrScheduleConfig
 }
 
 /// <summary>
-/// Loss section, deliberately generic until the loss options records are merged: a registry name plus raw JSON
-/// options. LEAD: replace <see cref="Options"/> with the loss engineer's typed options (or deserialize it into them
-/// in the experiment registry).
-/// </summary>
-public sealed record LossConfig
-{
-    /// <summary>Loss name in the loss registry (e.g. <c>proxy-anchor</c>, <c>cp-proxy-anchor</c>).</summary>
-    public string Name { get; init; } = "proxy-anchor";
-
-    /// <summary>Loss options as JSON values keyed by option name (α, δ, K, E_s, …); empty means the loss's defaults.</summary>
-    public IReadOnlyDictionary<string, JsonElement> Options { get; init; } = new Dictionary<string, JsonElement>();
-}
-
-/// <summary>
 /// Everything a training run needs, with the paper's defaults (CP §IV = Proxy-Anchor's <c>train.py</c> defaults:
 /// BN-Inception, D = 512, batch 150, 60 epochs, AdamW lr 1e-4 / wd 1e-4, proxies 100× lr, 1 warm-up epoch, BN frozen,
 /// clip grad value 10, StepLR(10, 0.5)). Saved resolved into every run directory (<see cref="TrainingConfigJson"/>).
@@ -125,8 +111,23 @@ public sealed record TrainingConfig
     /// <summary>Intra-op threads for libtorch; 0 keeps libtorch's default.</summary>
     public int Threads { get; init; }
 
-    /// <summary>Loss section (LEAD: typed options once the losses land).</summary>
+    /// <summary>Loss section: base loss, its parameters, CP on/off and CP's options.</summary>
     public LossConfig Loss { get; init; } = new();
+
+    /// <summary>Symmetric label-noise rate applied to the training split (Table V; 0 = clean labels).</summary>
+    public double LabelNoiseRate { get; init; }
+
+    /// <summary>Image side in pixels; 0 uses the backbone's input size (glyphs 32, ImageNet backbones 224).</summary>
+    public int ImageSize { get; init; }
+
+    /// <summary>Compute the proxy–center deviation (Eq. 10) over the training set every n epochs; 0 disables it.</summary>
+    public int DeviationEveryEpochs { get; init; } = 1;
+
+    /// <summary>Also compute NMI (k-means on the test embeddings) at each evaluation.</summary>
+    public bool ComputeNmi { get; init; }
+
+    /// <summary>Image-decoding worker threads of the data loader; 0 uses the processor count.</summary>
+    public int Workers { get; init; }
 
     /// <summary>Checks ranges; throws naming the first bad field.</summary>
     /// <exception cref="ArgumentException">A field is out of range; the message names it and the expected range.</exception>
@@ -155,7 +156,12 @@ public sealed record TrainingConfig
         Require(KeepCheckpoints > 0, nameof(KeepCheckpoints), "> 0", KeepCheckpoints);
         Require(Threads >= 0, nameof(Threads), ">= 0 (0 = libtorch default)", Threads);
         Require(!string.IsNullOrWhiteSpace(Device), nameof(Device), "a device such as cpu or cuda", Device);
-        Require(Loss is not null && !string.IsNullOrWhiteSpace(Loss.Name), "Loss.Name", "a loss name", Loss?.Name);
+        Require(Loss is not null, nameof(Loss), "set", Loss);
+        Loss!.Validate();
+        Require(LabelNoiseRate >= 0 && LabelNoiseRate < 1, nameof(LabelNoiseRate), "in [0, 1)", LabelNoiseRate);
+        Require(ImageSize == 0 || ImageSize >= 8, nameof(ImageSize), "0 (backbone default) or >= 8", ImageSize);
+        Require(DeviationEveryEpochs >= 0, nameof(DeviationEveryEpochs), ">= 0 (0 disables)", DeviationEveryEpochs);
+        Require(Workers >= 0, nameof(Workers), ">= 0 (0 = processor count)", Workers);
         return this;
     }
 }

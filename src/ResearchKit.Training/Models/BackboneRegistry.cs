@@ -21,6 +21,8 @@ public sealed class BackboneRegistry
     public const string GlyphCnn = "glyph-cnn";
     /// <summary>The same CNN for 32 px RGB glyphs.</summary>
     public const string GlyphCnnRgb = "glyph-cnn-rgb";
+    /// <summary>Half-width glyph CNN (16-32-64-128), about 4x cheaper: the CPU profiles' backbone.</summary>
+    public const string GlyphCnnSmall = "glyph-cnn-small";
     /// <summary>torchvision ResNet-50 feature extractor.</summary>
     public const string ResNet50 = "resnet50";
     /// <summary>Cadene's BN-Inception feature extractor (the paper's backbone).</summary>
@@ -41,6 +43,8 @@ public sealed class BackboneRegistry
             Mean = [0.5], Std = [0.5],
         };
         r.Register(glyph, s => new GlyphCnn(new GlyphCnnOptions { InChannels = s.InputChannels, Widths = [32, 64, 128, s.FeatureDim] }));
+        r.Register(glyph with { Name = GlyphCnnSmall, FeatureDim = 128 },
+            s => new GlyphCnn(new GlyphCnnOptions { InChannels = s.InputChannels, Widths = [16, 32, 64, s.FeatureDim] }));
         r.Register(glyph with { Name = GlyphCnnRgb, InputChannels = 3, ChannelOrder = ChannelOrder.Rgb, Mean = [0.5, 0.5, 0.5], Std = [0.5, 0.5, 0.5] },
             s => new GlyphCnn(new GlyphCnnOptions { InChannels = s.InputChannels, Widths = [32, 64, 128, s.FeatureDim] }));
         r.Register(new BackboneSpec

@@ -174,7 +174,22 @@ public static class GoldenAssert
     }
 
     /// <summary>As <see cref="Close(Tensor, JsonElement, ScalarType, string)"/> with explicit tolerances.</summary>
-    public static void Close(Tensor actual, JsonElement expected, double rtol, double atolRel, string what)
+    public static void Close(Tensor actual, JsonElement expected, double rtol, double atolRel, string what) =>
+        Close(actual, expected, rtol, atolRel, 0.0, what);
+
+    /// <summary>
+    /// Per-class log-terms log(1 + Σ e^z): the float64 reference evaluates them with logsumexp, which rounds 1 + tiny at
+    /// 2.2e-16 absolute, so terms near 1e-12 carry a 1e-5 relative error there. Compared with the dtype's tolerance plus
+    /// an absolute floor of 2 ulp of 1.0 (4.5e-16).
+    /// </summary>
+    public static void CloseLogTerms(Tensor actual, JsonElement expected, ScalarType dtype, string what)
+    {
+        var (rtol, atolRel) = ArrayTolerance(dtype);
+        Close(actual, expected, rtol, atolRel, 4.5e-16, what);
+    }
+
+    /// <summary>As <see cref="Close(Tensor, JsonElement, double, double, string)"/> plus an absolute floor <paramref name="atolAbs"/>.</summary>
+    public static void Close(Tensor actual, JsonElement expected, double rtol, double atolRel, double atolAbs, string what)
     {
         var (exp, shape) = GoldenJson.Flatten(expected);
         var act = actual.detach().to_type(ScalarType.Float64).cpu().contiguous().data<double>().ToArray();
@@ -185,10 +200,28 @@ public static class GoldenAssert
         double maxAbs = exp.Length == 0 ? 0 : exp.Max(Math.Abs);
         for (int i = 0; i < exp.Length; i++)
         {
-            double tol = rtol * Math.Abs(exp[i]) + atolRel * maxAbs;
+            double tol = rtol * Math.Abs(exp[i]) + atolRel * maxAbs + atolAbs;
             Assert.True(double.IsFinite(act[i]) && Math.Abs(act[i] - exp[i]) <= tol,
                 $"{what}[{i}]: got {act[i]:R}, expected {exp[i]:R} (|diff| {Math.Abs(act[i] - exp[i]):E3} > tol {tol:E3})");
         }
+    }
+
+    /// <summary>Integer or boolean values that must match exactly (labels, counts, heads, masks, divisors).</summary>
+    public static void Exact(Tensor actual, JsonElement expected, string what)
+    {
+        var (exp, shape) = GoldenJson.Flatten(expected);
+        var act = actual.detach().to_type(ScalarType.Float64).cpu().contiguous().data<double>().ToArray();
+        Assert.True(shape.SequenceEqual(actual.shape) || (shape.Length == 0 && act.Length == 1),
+            $"{what}: shape [{string.Join(",", actual.shape)}] but expected [{string.Join(",", shape)}]");
+        Assert.True(exp.SequenceEqual(act), $"{what}: got [{string.Join(",", act)}], expected [{string.Join(",", exp)}]");
+    }
+
+    /// <summary>A bool mask against a JSON list of the indices where it is true.</summary>
+    public static void IndicesOf(Tensor mask, JsonElement expectedIndices, string what)
+    {
+        var act = mask.cpu().nonzero().squeeze(1).data<long>().ToArray();
+        var exp = GoldenJson.Longs(expectedIndices);
+        Assert.True(exp.SequenceEqual(act), $"{what}: got [{string.Join(",", act)}], expected [{string.Join(",", exp)}]");
     }
 
     /// <summary>A scalar loss: rtol 1e-6 (float64) or 1e-5 (float32).</summary>

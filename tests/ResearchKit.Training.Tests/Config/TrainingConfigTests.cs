@@ -22,12 +22,11 @@ public class TrainingConfigTests
     [Fact]
     public void Json_round_trips_with_enums_as_strings_and_loss_options()
     {
-        var options = JsonDocument.Parse("""{"alpha":32,"margin":0.1,"proxiesPerClass":3,"composite":"sum"}""").RootElement;
         var c = new TrainingConfig
         {
             Dataset = "glyphs-small", Backbone = BackboneRegistry.GlyphCnn, EmbeddingSize = 64, Epochs = 5, Seed = 7, Threads = 2,
             Schedule = new LrScheduleConfig { Kind = LrScheduleKind.Cosine, MinLr = 1e-6 }, BatchNormFreeze = BatchNormFreeze.None,
-            Loss = new LossConfig { Name = "cp-proxy-anchor", Options = options.EnumerateObject().ToDictionary(p => p.Name, p => p.Value.Clone()) },
+            Loss = new LossConfig { Base = BaseLossKind.SoftTriple, Cp = new ResearchKit.Losses.CalibrateProxyOptions { StartEpoch = 3, Composite = ResearchKit.Similarity.CompositeMode.Mean } },
         };
         var json = TrainingConfigJson.Serialize(c);
         Assert.Contains("\"kind\": \"cosine\"", json);
@@ -36,8 +35,8 @@ public class TrainingConfigTests
         var back = TrainingConfigJson.Deserialize(json);
         Assert.Equal(json, TrainingConfigJson.Serialize(back));
         Assert.Equal(c with { Loss = null! }, back with { Loss = null! });
-        Assert.Equal(32, back.Loss.Options["alpha"].GetInt32());
-        Assert.Equal("sum", back.Loss.Options["composite"].GetString());
+        Assert.Equal(c.Loss, back.Loss);
+        Assert.Contains("\"composite\": \"mean\"", json);
 
         using var dir = new TempDir();
         TrainingConfigJson.Save(c, dir.File("c.json"));
@@ -60,7 +59,7 @@ public class TrainingConfigTests
     [InlineData("""{"batchSize": 0}""", "BatchSize")]
     [InlineData("""{"epochs": 2, "warmupEpochs": 2}""", "WarmupEpochs")]
     [InlineData("""{"schedule": {"gamma": 1.5}}""", "Schedule.Gamma")]
-    [InlineData("""{"loss": {"name": ""}}""", "Loss.Name")]
+    [InlineData("""{"loss": {"proxiesPerClass": 0}}""", "ProxiesPerClass")]
     public void Bad_configs_are_rejected_naming_the_field(string json, string expected)
     {
         var ex = Assert.Throws<ArgumentException>(() => TrainingConfigJson.Deserialize(json));

@@ -1,0 +1,23 @@
+using System.CommandLine;
+using ResearchKit.Training.Experiments;
+
+namespace ResearchKit.Cli.Commands;
+
+/// <summary><c>researchkit report &lt;dir&gt;</c>: merges the runs of an experiment folder (all shards) into its table.</summary>
+public static class ReportCommand
+{
+    /// <summary>Builds the command.</summary>
+    public static Command Build()
+    {
+        var dir = new Argument<string>("dir") { Description = "An experiment output folder (e.g. runs/table1-default)." };
+        var cmd = new Command("report", "Aggregate an experiment folder's finished runs (every shard) into table.csv and print it.") { dir };
+        cmd.SetAction(parse =>
+        {
+            var table = ExperimentTable.Build(parse.GetValue(dir)!);
+            Console.WriteLine(table.Format());
+            Console.WriteLine($"table: {table.CsvPath}");
+            return 0;
+        });
+        return cmd;
+    }
+}

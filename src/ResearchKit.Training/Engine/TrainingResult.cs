@@ -1,0 +1,35 @@
+namespace ResearchKit.Training.Engine;
+
+/// <summary>Where a run's wall time went (this process only), in seconds.</summary>
+/// <param name="Data">Waiting for training batches (decode and augmentation not hidden by prefetching).</param>
+/// <param name="Forward">Network and loss forward.</param>
+/// <param name="Backward">Backward, clipping and the optimizer step.</param>
+/// <param name="Evaluation">Embedding the test split and the retrieval metrics.</param>
+/// <param name="Deviation">Embedding the training split and the proxy–center deviation.</param>
+/// <param name="Checkpoint">Writing metrics and checkpoints.</param>
+/// <param name="TrainImages">Training images processed.</param>
+public sealed record TrainingTimings(double Data, double Forward, double Backward, double Evaluation, double Deviation, double Checkpoint, long TrainImages)
+{
+    /// <summary>Training images per second over data + forward + backward time.</summary>
+    public double TrainImagesPerSecond => Data + Forward + Backward > 0 ? TrainImages / (Data + Forward + Backward) : 0;
+
+    /// <summary>Sum of the parts.</summary>
+    public double Total => Data + Forward + Backward + Evaluation + Deviation + Checkpoint;
+
+    /// <summary>The sum of two timings (for aggregating runs).</summary>
+    public static TrainingTimings operator +(TrainingTimings a, TrainingTimings b) => new(a.Data + b.Data, a.Forward + b.Forward,
+        a.Backward + b.Backward, a.Evaluation + b.Evaluation, a.Deviation + b.Deviation, a.Checkpoint + b.Checkpoint, a.TrainImages + b.TrainImages);
+
+    /// <summary>No time.</summary>
+    public static TrainingTimings Zero { get; } = new(0, 0, 0, 0, 0, 0, 0);
+}
+
+/// <summary>The outcome of <see cref="Trainer.Train"/> or <see cref="Trainer.Resume"/>.</summary>
+/// <param name="RunDirectory">The run folder.</param>
+/// <param name="Completed">False when stopped early (cancellation or step limit); resume it to finish.</param>
+/// <param name="EpochsCompleted">Epochs finished (and checkpointed).</param>
+/// <param name="Steps">Optimizer steps taken in total.</param>
+/// <param name="FinalMetrics">The last epoch's metrics (with the final evaluation) when completed; otherwise the last finished epoch's.</param>
+/// <param name="Timings">Where this process's time went.</param>
+public sealed record TrainingResult(string RunDirectory, bool Completed, int EpochsCompleted, long Steps,
+    IReadOnlyDictionary<string, double> FinalMetrics, TrainingTimings Timings);

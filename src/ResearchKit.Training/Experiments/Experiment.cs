@@ -1,0 +1,87 @@
+using ResearchKit.Training.Config;
+
+namespace ResearchKit.Training.Experiments;
+
+/// <summary>One row of an experiment's table: a config change applied to the profile's base config.</summary>
+/// <param name="Name">Row label (e.g. <c>PA + s^g + L_cal</c>).</param>
+/// <param name="Apply">Derives the run config from the profile's config for a data set.</param>
+public sealed record ExperimentVariant(string Name, Func<ExperimentProfile, TrainingConfig, TrainingConfig> Apply)
+{
+    /// <summary>A folder-safe form of <see cref="Name"/>.</summary>
+    public string Slug => Slugs.Of(Name);
+}
+
+/// <summary>The paper's reported numbers for an experiment, keyed by (data set, variant name), then metric name; values in %.</summary>
+public sealed class PaperNumbers
+{
+    private readonly Dictionary<(string Dataset, string Variant), Dictionary<string, double>> values = [];
+
+    /// <summary>Adds a row's numbers.</summary>
+    public PaperNumbers Add(string dataset, string variant, params (string Metric, double Percent)[] numbers)
+    {
+        if (!values.TryGetValue((dataset, variant), out var row)) values[(dataset, variant)] = row = [];
+        foreach (var (m, v) in numbers) row[m] = v;
+        return this;
+    }
+
+    /// <summary>The reported value in %, or null.</summary>
+    public double? Get(string dataset, string variant, string metric) =>
+        values.TryGetValue((dataset, variant), out var row) && row.TryGetValue(metric, out var v) ? v : null;
+
+    /// <summary>No reported numbers.</summary>
+    public static PaperNumbers None { get; } = new();
+}
+
+/// <summary>One planned training run of an experiment.</summary>
+/// <param name="Experiment">Experiment name.</param>
+/// <param name="Dataset">Data set.</param>
+/// <param name="Variant">Variant name.</param>
+/// <param name="Seed">Seed.</param>
+/// <param name="Config">The resolved config.</param>
+public sealed record PlannedRun(string Experiment, string Dataset, string Variant, int Seed, TrainingConfig Config)
+{
+    /// <summary>Run folder relative to the experiment's output folder.</summary>
+    public string RelativePath => Path.Combine("runs", Dataset, Slugs.Of(Variant), $"seed-{Seed}");
+}
+
+/// <summary>A named experiment: a grid of variants × data sets × seeds, the metrics its table shows, and the paper's numbers.</summary>
+/// <param name="Name">Name used on the command line (<c>table1</c>, …).</param>
+/// <param name="Description">One line.</param>
+/// <param name="Variants">Table rows.</param>
+/// <param name="Metrics">Metric columns of the table (run metric names).</param>
+/// <param name="Paper">The paper's numbers (shown for the <c>paper</c> profile).</param>
+/// <param name="PaperDatasets">Data sets at the <c>paper</c> profile when they differ from the profile's (Table IV adds SOP).</param>
+/// <param name="PerEpoch">Also tabulate the per-epoch series of the metrics (Fig. 3).</param>
+public sealed record Experiment(string Name, string Description, IReadOnlyList<ExperimentVariant> Variants, IReadOnlyList<string> Metrics,
+    PaperNumbers Paper, IReadOnlyList<string>? PaperDatasets = null, bool PerEpoch = false)
+{
+    /// <summary>The data sets at a profile.</summary>
+    public IReadOnlyList<string> Datasets(ExperimentProfile profile) =>
+        profile.HasPaperNumbers && PaperDatasets is not null ? PaperDatasets : profile.Datasets;
+
+    /// <summary>Every run at <paramref name="profile"/> with seeds 1..<paramref name="seeds"/>, in a fixed order (shards split it).</summary>
+    /// <exception cref="ArgumentException"><paramref name="seeds"/> is not positive.</exception>
+    public IReadOnlyList<PlannedRun> Plan(ExperimentProfile profile, int seeds)
+    {
+        ArgumentNullException.ThrowIfNull(profile);
+        if (seeds < 1) throw new ArgumentException($"seeds must be >= 1; got {seeds}.", nameof(seeds));
+        var runs = new List<PlannedRun>();
+        foreach (var dataset in Datasets(profile))
+            foreach (var v in Variants)
+                for (int s = 1; s <= seeds; s++)
+                    runs.Add(new PlannedRun(Name, dataset, v.Name, s, v.Apply(profile, profile.Base with { Dataset = dataset, Seed = s }).Validate()));
+        return runs;
+    }
+}
+
+/// <summary>Folder-safe names.</summary>
+public static class Slugs
+{
+    /// <summary>Lower-case letters, digits, '.', '=' and '-' only.</summary>
+    public static string Of(string name)
+    {
+        ArgumentNullException.ThrowIfNull(name);
+        var chars = name.ToLowerInvariant().Select(c => char.IsAsciiLetterOrDigit(c) || c is '.' or '=' ? c : '-').ToArray();
+        return string.Join('-', new string(chars).Split('-', StringSplitOptions.RemoveEmptyEntries));
+    }
+}

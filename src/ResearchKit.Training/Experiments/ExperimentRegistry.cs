@@ -1,0 +1,149 @@
+using ResearchKit.Losses;
+using ResearchKit.Metrics;
+using ResearchKit.Training.Config;
+using ResearchKit.Training.Engine;
+
+namespace ResearchKit.Training.Experiments;
+
+/// <summary>The paper's experiments (losses.md §5.13): Tables I, II, IV, V and Figs. 3, 4.</summary>
+public static class ExperimentRegistry
+{
+    private const string R1 = RetrievalResult.Names.RecallPrefix + "1", R2 = RetrievalResult.Names.RecallPrefix + "2",
+        R4 = RetrievalResult.Names.RecallPrefix + "4", R8 = RetrievalResult.Names.RecallPrefix + "8", Map = RetrievalResult.Names.MapAtR,
+        P1 = RetrievalResult.Names.PrecisionAt1;
+
+    /// <summary>All experiments, in table order.</summary>
+    public static IReadOnlyList<Experiment> All { get; } = [Table1(), Table2(), Table4(), Table5(), Fig3(), Fig4()];
+
+    /// <summary>The experiment called <paramref name="name"/>.</summary>
+    /// <exception cref="ArgumentException">Unknown name; lists the known ones.</exception>
+    public static Experiment Get(string name) => All.FirstOrDefault(e => e.Name == name)
+        ?? throw new ArgumentException($"unknown experiment '{name}'; expected one of {string.Join(", ", All.Select(e => e.Name))}.", nameof(name));
+
+    private static TrainingConfig Loss(TrainingConfig c, Func<LossConfig, LossConfig> f) => c with { Loss = f(c.Loss) };
+
+    private static TrainingConfig WithCp(TrainingConfig c, bool cp, int k = 1, double lambda = 1) =>
+        Loss(c, l => l with { CalibrateProxy = cp, ProxiesPerClass = k, Cp = l.Cp with { ProxiesPerClass = k, Lambda = lambda } });
+
+    /// <summary>Table I: CP ablation on Proxy Anchor, K = 1.</summary>
+    public static Experiment Table1()
+    {
+        const string pa = "PA (s^p only)", sg = "PA + s^g", cal = "PA + s^g + L_cal";
+        var paper = new PaperNumbers()
+            .Add("cub", pa, (R1, 68.5), (R2, 79.0), (R4, 86.4)).Add("cub", sg, (R1, 68.6), (R2, 79.0), (R4, 86.5)).Add("cub", cal, (R1, 69.2), (R2, 79.3), (R4, 86.7))
+            .Add("cars", pa, (R1, 86.1), (R2, 91.7), (R4, 95.0)).Add("cars", sg, (R1, 86.2), (R2, 91.7), (R4, 95.1)).Add("cars", cal, (R1, 87.0), (R2, 92.3), (R4, 95.2));
+        return new Experiment("table1", "CP ablation (PA, K = 1): s^p only, + s^g, + s^g + L_cal",
+        [
+            new(pa, (_, c) => WithCp(c, false)),
+            new(sg, (_, c) => WithCp(c, true, lambda: 0)),
+            new(cal, (_, c) => WithCp(c, true)),
+        ], [R1, R2, R4, Map], paper);
+    }
+
+    /// <summary>Table II: proxies per class K = 1..5, with and without CP (PA base).</summary>
+    public static Experiment Table2()
+    {
+        double[][] cubNo = [[68.4, 79.0, 86.2], [68.7, 79.1, 86.6], [69.0, 79.3, 86.9], [68.9, 79.2, 86.9], [68.9, 79.3, 87.0]];
+        double[][] carsNo = [[86.1, 91.7, 95.0], [86.7, 92.0, 95.2], [87.1, 92.2, 95.3], [87.0, 92.1, 95.2], [87.1, 92.2, 95.4]];
+        double[][] cubCp = [[69.2, 79.3, 86.7], [69.5, 79.6, 86.9], [69.8, 79.7, 87.1], [69.8, 79.7, 87.0], [69.8, 79.6, 87.1]];
+        double[][] carsCp = [[87.0, 92.3, 95.2], [87.3, 92.4, 95.3], [87.5, 92.4, 95.4], [87.4, 92.4, 95.4], [87.5, 92.5, 95.3]];
+        var paper = new PaperNumbers();
+        var variants = new List<ExperimentVariant>();
+        for (int k = 1; k <= 5; k++)
+        {
+            int kk = k;
+            string no = $"PA K={k}", cp = $"CP+PA K={k}";
+            variants.Add(new(no, (_, c) => WithCp(c, false, kk)));
+            variants.Add(new(cp, (_, c) => WithCp(c, true, kk)));
+            foreach (var (ds, name, row) in new[] { ("cub", no, cubNo[k - 1]), ("cars", no, carsNo[k - 1]), ("cub", cp, cubCp[k - 1]), ("cars", cp, carsCp[k - 1]) })
+                paper.Add(ds, name, (R1, row[0]), (R2, row[1]), (R4, row[2]));
+        }
+        return new Experiment("table2", "proxies per class K = 1..5, with and without CP (PA base)", variants, [R1, R2, R4, Map], paper);
+    }
+
+    /// <summary>Table IV (and III's MAP@R): CP + each base loss against the base loss (Proxy-NCA at D = 64 in the paper).</summary>
+    public static Experiment Table4()
+    {
+        var paper = new PaperNumbers();
+        void Row(string v, double[] cub, double[] cars, double sop1)
+        {
+            paper.Add("cub", v, (R1, cub[0]), (R2, cub[1]), (R4, cub[2]), (R8, cub[3]));
+            paper.Add("cars", v, (R1, cars[0]), (R2, cars[1]), (R4, cars[2]), (R8, cars[3]));
+            paper.Add("sop", v, (R1, sop1));
+        }
+        Row("Proxy-NCA", [49.2, 61.9, 67.9, 72.4], [73.2, 82.4, 86.4, 87.8], 73.7);
+        Row("CP+Proxy-NCA", [57.1, 67.3, 72.8, 79.9], [77.8, 86.1, 89.7, 90.8], 74.7);
+        Row("SoftTriple", [65.4, 76.4, 84.5, 90.4], [84.5, 90.7, 94.5, 96.9], 78.3);
+        Row("CP+SoftTriple", [67.6, 78.2, 85.9, 91.6], [85.3, 91.3, 94.9, 97.1], 78.8);
+        Row("Proxy Anchor", [68.4, 79.2, 86.8, 91.6], [86.1, 91.7, 95.0, 97.3], 79.1);
+        Row("CP+PA", [69.8, 79.7, 87.1, 92.1], [87.5, 92.4, 95.4, 97.6], 79.7);
+        foreach (var (ds, pa, cp) in new[] { ("cub", 26.47, 28.34), ("cars", 27.77, 30.79), ("sop", 47.88, 50.52) })
+            paper.Add(ds, "Proxy Anchor", (Map, pa)).Add(ds, "CP+PA", (Map, cp));
+        paper.Add("cub", "Proxy-NCA", (Map, 23.85)).Add("cars", "Proxy-NCA", (Map, 25.56)).Add("sop", "Proxy-NCA", (Map, 47.22))
+            .Add("cub", "SoftTriple", (Map, 25.64)).Add("cars", "SoftTriple", (Map, 26.06)).Add("sop", "SoftTriple", (Map, 47.35));
+        // The paper's Proxy-NCA rows use D = 64; the other profiles keep their own D for every row.
+        static TrainingConfig Nca(ExperimentProfile p, TrainingConfig c, bool cp) => Loss(c with { EmbeddingSize = p.HasPaperNumbers ? 64 : c.EmbeddingSize },
+            l => l with { Base = BaseLossKind.ProxyNca, CalibrateProxy = cp, Cp = l.Cp with { ProxiesPerClass = cp && p.HasPaperNumbers ? 3 : l.Cp.ProxiesPerClass } });
+        static TrainingConfig Base(ExperimentProfile p, TrainingConfig c, BaseLossKind b, bool cp) =>
+            Loss(c, l => l with { Base = b, CalibrateProxy = cp, Cp = l.Cp with { ProxiesPerClass = cp && p.HasPaperNumbers ? 3 : l.Cp.ProxiesPerClass } });
+        return new Experiment("table4", "CP + each base loss (Proxy-NCA, SoftTriple, Proxy Anchor) against the base loss",
+        [
+            new("Proxy-NCA", (p, c) => Nca(p, c, false)),
+            new("CP+Proxy-NCA", (p, c) => Nca(p, c, true)),
+            new("SoftTriple", (p, c) => Base(p, c, BaseLossKind.SoftTriple, false)),
+            new("CP+SoftTriple", (p, c) => Base(p, c, BaseLossKind.SoftTriple, true)),
+            new("Proxy Anchor", (p, c) => Base(p, c, BaseLossKind.ProxyAnchor, false)),
+            new("CP+PA", (p, c) => Base(p, c, BaseLossKind.ProxyAnchor, true)),
+        ], [R1, R2, R4, R8, Map], paper, PaperDatasets: ["cub", "cars", "sop"]);
+    }
+
+    /// <summary>Table V: symmetric label noise 10/20/50 % — PA, CP+PA and Smooth Proxy Anchor.</summary>
+    public static Experiment Table5()
+    {
+        var paper = new PaperNumbers();
+        var variants = new List<ExperimentVariant>();
+        double[] rates = [0.1, 0.2, 0.5];
+        (string Name, BaseLossKind Base, bool Cp, double[]? Cub, double[]? Cars)[] rows =
+        [
+            ("Proxy Anchor", BaseLossKind.ProxyAnchor, false, [66.1, 62.6, 57.4], [83.6, 79.1, 71.7]),
+            ("CP+PA", BaseLossKind.ProxyAnchor, true, [67.0, 64.0, 59.3], [85.1, 81.4, 73.6]),
+            ("Smooth Proxy Anchor", BaseLossKind.SmoothProxyAnchor, false, null, null),
+        ];
+        for (int i = 0; i < rates.Length; i++)
+            foreach (var row in rows)
+            {
+                double rate = rates[i];
+                string name = $"{row.Name} noise={rate * 100:0}%";
+                variants.Add(new(name, (_, c) => Loss(c with { LabelNoiseRate = rate }, l => l with { Base = row.Base, CalibrateProxy = row.Cp })));
+                if (row.Cub is not null) paper.Add("cub", name, (P1, row.Cub[i])).Add("cars", name, (P1, row.Cars![i]));
+            }
+        return new Experiment("table5", "symmetric label noise 10/20/50 %: PA, CP+PA, Smooth Proxy Anchor", variants, [P1, Map], paper);
+    }
+
+    /// <summary>Fig. 3: proxy–center deviation (Eq. 10) per epoch, with and without CP.</summary>
+    public static Experiment Fig3() => new("fig3", "deviation (Eq. 10) per epoch, PA with and without CP",
+    [
+        new("PA", (_, c) => WithCp(c, false) with { DeviationEveryEpochs = 1 }),
+        new("CP+PA", (_, c) => WithCp(c, true) with { DeviationEveryEpochs = 1 }),
+    ], [Trainer.DeviationMetric, Trainer.DeviationPairwiseMetric, R1, Map], PaperNumbers.None, PerEpoch: true);
+
+    /// <summary>Fig. 4: queue capacity (total entries M·C) and start-epoch sweeps of CP+PA.</summary>
+    public static Experiment Fig4()
+    {
+        var variants = new List<ExperimentVariant>();
+        // The paper sweeps total capacity (best 3000–3500 with CUB's 100 classes, i.e. M = 30–35 per class).
+        foreach (var perClass in new[] { 10, 20, 30, 35, 40, 50 })
+            variants.Add(new($"M={perClass}", (p, c) => Loss(c, l => l with
+            {
+                CalibrateProxy = true,
+                Cp = l.Cp with { QueuePerClass = p.HasPaperNumbers ? perClass : Math.Max(1, perClass * l.Cp.QueuePerClass / 30) },
+            })));
+        foreach (var start in new[] { 0, 4, 8, 12, 16, 20 })
+            variants.Add(new($"start={start}/60", (p, c) => Loss(c, l => l with
+            {
+                CalibrateProxy = true, Cp = l.Cp with { StartEpoch = Math.Min(p.ScaledEpoch(start), c.Epochs - 1) },
+            })));
+        return new Experiment("fig4", "CP+PA queue capacity per class M and start-epoch sweeps (start epoch scaled to the profile's epochs)",
+            variants, [R1, Map], PaperNumbers.None);
+    }
+}

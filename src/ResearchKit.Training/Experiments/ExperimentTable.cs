@@ -1,0 +1,138 @@
+using System.Globalization;
+using System.Text;
+using System.Text.Json;
+using Microsoft.Data.Analysis;
+using ResearchKit.Training.Config;
+using ResearchKit.Training.Engine;
+using ResearchKit.Training.Runs;
+
+namespace ResearchKit.Training.Experiments;
+
+/// <summary>
+/// An experiment's results: one row per (data set, variant) with mean and sample sd over seeds of each metric
+/// (retrieval metrics in %), the seed count, and the paper's number for the <c>paper</c> profile.
+/// Built from the run folders, so shards written by separate processes merge by building it over their common folder.
+/// </summary>
+/// <param name="Experiment">The experiment.</param>
+/// <param name="Profile">The profile.</param>
+/// <param name="Frame">The table.</param>
+/// <param name="PerEpoch">Per-epoch means (data set, variant, epoch, metric means), for experiments that plot curves; else null.</param>
+/// <param name="CsvPath">Where <see cref="Frame"/> was saved.</param>
+public sealed record ExperimentTable(Experiment Experiment, ExperimentProfile Profile, DataFrame Frame, DataFrame? PerEpoch, string CsvPath)
+{
+    /// <summary>Column suffix of means.</summary>
+    public const string MeanSuffix = "_mean";
+    /// <summary>Column suffix of standard deviations.</summary>
+    public const string SdSuffix = "_sd";
+    /// <summary>Column prefix of the paper's numbers.</summary>
+    public const string PaperPrefix = "paper_";
+
+    /// <summary>Reads every finished run under <paramref name="folder"/> (an experiment output folder) and writes <c>table.csv</c>.</summary>
+    /// <exception cref="ArgumentException">The folder holds no labelled runs, or runs of more than one experiment/profile.</exception>
+    public static ExperimentTable Build(string folder)
+    {
+        var runs = Directory.Exists(folder)
+            ? Directory.EnumerateFiles(folder, RunLabel.FileName, SearchOption.AllDirectories)
+                .Select(f => (Dir: Path.GetDirectoryName(f)!, Label: JsonSerializer.Deserialize<RunLabel>(File.ReadAllText(f), TrainingConfigJson.Options)!))
+                .ToList()
+            : [];
+        if (runs.Count == 0) throw new ArgumentException($"'{folder}' holds no experiment runs (no {RunLabel.FileName} below it).", nameof(folder));
+        var names = runs.Select(r => (r.Label.Experiment, r.Label.Profile)).Distinct().ToList();
+        if (names.Count > 1) throw new ArgumentException($"'{folder}' mixes experiments/profiles: {string.Join(", ", names)}.", nameof(folder));
+        var experiment = ExperimentRegistry.Get(names[0].Experiment);
+        var profile = Profiles.Get(names[0].Profile);
+        var finished = runs.Where(r => File.Exists(Path.Combine(r.Dir, "result.json")))
+            .Select(r => (r.Dir, r.Label, Result: JsonSerializer.Deserialize<TrainingResult>(File.ReadAllText(Path.Combine(r.Dir, "result.json")), TrainingConfigJson.Options)!))
+            .ToList();
+
+        var order = experiment.Variants.Select((v, i) => (v.Name, i)).ToDictionary(x => x.Name, x => x.i);
+        var datasets = experiment.Datasets(profile).Select((d, i) => (d, i)).ToDictionary(x => x.d, x => x.i);
+        var groups = finished.GroupBy(r => (r.Label.Dataset, r.Label.Variant))
+            .OrderBy(g => datasets.GetValueOrDefault(g.Key.Dataset, int.MaxValue)).ThenBy(g => order.GetValueOrDefault(g.Key.Variant, int.MaxValue)).ToList();
+
+        var columns = new List<DataFrameColumn>
+        {
+            new StringDataFrameColumn("dataset", groups.Select(g => g.Key.Dataset)),
+            new StringDataFrameColumn("variant", groups.Select(g => g.Key.Variant)),
+            new Int32DataFrameColumn("seeds", groups.Select(g => (int?)g.Count())),
+        };
+        foreach (var m in experiment.Metrics)
+        {
+            var stats = groups.Select(g => MeanSd(g.Select(r => r.Result.FinalMetrics.TryGetValue(m, out var v) ? v * Scale(m) : double.NaN))).ToList();
+            columns.Add(new DoubleDataFrameColumn(m + MeanSuffix, stats.Select(s => s.Mean)));
+            columns.Add(new DoubleDataFrameColumn(m + SdSuffix, stats.Select(s => s.Sd)));
+            if (profile.HasPaperNumbers)
+                columns.Add(new DoubleDataFrameColumn(PaperPrefix + m, groups.Select(g => experiment.Paper.Get(g.Key.Dataset, g.Key.Variant, m))));
+        }
+        var frame = new DataFrame(columns);
+        var csv = Path.Combine(folder, "table.csv");
+        DataFrame.SaveCsv(frame, csv, cultureInfo: CultureInfo.InvariantCulture);
+        DataFrame? perEpoch = null;
+        if (experiment.PerEpoch)
+        {
+            perEpoch = EpochSeries(experiment, finished.Select(r => (r.Dir, r.Label)).ToList());
+            DataFrame.SaveCsv(perEpoch, Path.Combine(folder, "epochs.csv"), cultureInfo: CultureInfo.InvariantCulture);
+        }
+        return new ExperimentTable(experiment, profile, frame, perEpoch, csv);
+    }
+
+    private static double Scale(string metric) => metric.StartsWith(Trainer.DeviationMetric, StringComparison.Ordinal) ? 1 : 100;
+
+    private static (double? Mean, double? Sd) MeanSd(IEnumerable<double> values)
+    {
+        var v = values.Where(double.IsFinite).ToList();
+        if (v.Count == 0) return (null, null);
+        double mean = v.Average();
+        double? sd = v.Count > 1 ? Math.Sqrt(v.Sum(x => (x - mean) * (x - mean)) / (v.Count - 1)) : null;
+        return (mean, sd);
+    }
+
+    private static DataFrame EpochSeries(Experiment experiment, List<(string Dir, RunLabel Label)> runs)
+    {
+        var rows = runs.SelectMany(r => RunDirectory.Open(r.Dir).ReadEpochs().Select(e => (r.Label, Row: e)))
+            .GroupBy(x => (x.Label.Dataset, x.Label.Variant, Epoch: (int)x.Row["epoch"]!))
+            .OrderBy(g => g.Key.Dataset).ThenBy(g => g.Key.Variant).ThenBy(g => g.Key.Epoch).ToList();
+        var columns = new List<DataFrameColumn>
+        {
+            new StringDataFrameColumn("dataset", rows.Select(g => g.Key.Dataset)),
+            new StringDataFrameColumn("variant", rows.Select(g => g.Key.Variant)),
+            new Int32DataFrameColumn("epoch", rows.Select(g => (int?)g.Key.Epoch)),
+        };
+        foreach (var m in experiment.Metrics)
+            columns.Add(new DoubleDataFrameColumn(m + MeanSuffix, rows.Select(g => MeanSd(g.Select(x =>
+                x.Row.TryGetPropertyValue(m, out var n) && n is not null && n.GetValueKind() == JsonValueKind.Number ? n.GetValue<double>() * Scale(m) : double.NaN)).Mean)));
+        return new DataFrame(columns);
+    }
+
+    /// <summary>The table as aligned text: <c>mean ± sd</c> per metric, the paper's value in brackets when known.</summary>
+    public string Format()
+    {
+        var header = new List<string> { "dataset", "variant", "seeds" };
+        header.AddRange(Experiment.Metrics.Select(Short));
+        var lines = new List<string[]> { header.ToArray() };
+        for (long r = 0; r < Frame.Rows.Count; r++)
+        {
+            var cells = new List<string> { (string)Frame["dataset"][r], (string)Frame["variant"][r], Frame["seeds"][r]?.ToString() ?? "" };
+            foreach (var m in Experiment.Metrics)
+            {
+                var mean = (double?)Frame[m + MeanSuffix][r];
+                var sd = (double?)Frame[m + SdSuffix][r];
+                string digits = Scale(m) == 1 ? "F4" : "F1";
+                var cell = mean is null ? "–" : mean.Value.ToString(digits, CultureInfo.InvariantCulture) + (sd is null ? "" : " ± " + sd.Value.ToString(digits, CultureInfo.InvariantCulture));
+                if (Profile.HasPaperNumbers && (double?)Frame[PaperPrefix + m][r] is { } paper) cell += $" [{paper.ToString("F1", CultureInfo.InvariantCulture)}]";
+                cells.Add(cell);
+            }
+            lines.Add(cells.ToArray());
+        }
+        var widths = Enumerable.Range(0, header.Count).Select(c => lines.Max(l => l[c].Length)).ToArray();
+        var sb = new StringBuilder();
+        sb.AppendLine($"{Experiment.Name} ({Profile.Name} profile): {Experiment.Description}");
+        foreach (var l in lines) sb.AppendLine(string.Join("  ", l.Select((c, i) => c.PadRight(widths[i]))).TrimEnd());
+        sb.Append(Profile.HasPaperNumbers ? "Values in % (deviation raw); [paper's number]." : "Values in % (deviation raw), mean ± sd over seeds.");
+        return sb.ToString();
+    }
+
+    private static string Short(string metric) => metric
+        .Replace("recall_at_", "R@", StringComparison.Ordinal).Replace("mean_average_precision_at_r", "MAP@R", StringComparison.Ordinal)
+        .Replace("precision_at_1", "P@1", StringComparison.Ordinal);
+}

@@ -1,0 +1,141 @@
+using ResearchKit.Losses;
+using ResearchKit.Memory;
+using ResearchKit.Similarity;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace ResearchKit.Tests.Losses;
+
+/// <summary>Finite-difference gradient checks (float64, random inputs) for every loss and head.</summary>
+public class GradientCheckTests
+{
+    private const int C = 4, D = 5, N = 7;
+
+    private static (Tensor X, Tensor Y) Batch(Generator g)
+    {
+        var x = randn(new long[] { N, D }, ScalarType.Float64, generator: g).requires_grad_(true);
+        // Every class but the last occurs; class 3 is absent (its proxy only gets negatives).
+        var y = tensor(new long[] { 0, 1, 2, 0, 1, 2, 0 });
+        return (x, y);
+    }
+
+    private static ProxySimilarity Head(Generator g, int k, double t = 1.0) =>
+        new(randn(new long[] { C * k, D }, ScalarType.Float64, generator: g), k, t);
+
+    public static TheoryData<string> BaseLosses => new() { "pa", "nca_include", "nca_exclude", "softtriple", "smooth_pa", "smooth_pa_labels" };
+
+    private static IClassSimilarityLoss MakeLoss(string name) => name switch
+    {
+        "pa" => new ProxyAnchorLoss(),
+        "nca_include" => ProxyNcaLoss.Pml(3),
+        "nca_exclude" => ProxyNcaLoss.CalibrateProxy(8),
+        "softtriple" => new SoftTripleLoss(),
+        "smooth_pa" => new SmoothProxyAnchorLoss(),
+        "smooth_pa_labels" => new SmoothProxyAnchorLoss(new SmoothProxyAnchorOptions { PositiveRule = PositiveRule.LabelAndConfidence }),
+        _ => throw new ArgumentOutOfRangeException(nameof(name)),
+    };
+
+    [Theory]
+    [MemberData(nameof(BaseLosses))]
+    public void Base_loss_on_a_multi_proxy_head_has_correct_gradients(string lossName)
+    {
+        using var scope = NewDisposeScope();
+        var g = new Generator(11);
+        var (x, y) = Batch(g);
+        var head = Head(g, k: 2, t: lossName == "softtriple" ? 0.1 : 1.0);
+        var loss = MakeLoss(lossName);
+        var confidences = rand(new long[] { N, C }, ScalarType.Float64, generator: g);
+        Func<Tensor> f = loss is SmoothProxyAnchorLoss spa
+            ? () => spa.Compute(head.call(x), y, confidences).Total
+            : () => loss.Compute(head.call(x), y).Total;
+        GradCheck.Check(f, new Tensor[] { x, head.Proxies }, lossName);
+    }
+
+    [Fact]
+    public void Single_proxy_cosine_head_has_correct_gradients()
+    {
+        using var scope = NewDisposeScope();
+        var g = new Generator(12);
+        var (x, y) = Batch(g);
+        var head = Head(g, k: 1);
+        var w = randn(new long[] { N, C }, ScalarType.Float64, generator: g);
+        GradCheck.Check(() => (head.call(x) * w).sum(), new Tensor[] { x, head.Proxies }, "cosine head");
+    }
+
+    [Fact]
+    public void Soft_triple_regularizer_has_correct_gradients()
+    {
+        using var scope = NewDisposeScope();
+        var g = new Generator(13);
+        var proxies = randn(new long[] { C * 3, D }, ScalarType.Float64, generator: g).requires_grad_(true);
+        var reg = new SoftTripleRegularizer();
+        GradCheck.Check(() => reg.Compute(proxies, 3)!, new[] { proxies }, "softtriple regularizer");
+    }
+
+    public static TheoryData<string, string, string> CalibrationVariants => new()
+    {
+        { "all_pairs", "normalized", "all_nonempty" },
+        { "all_pairs", "raw", "batch" },
+        { "weighted", "normalized", "all_nonempty" },
+        { "weighted", "raw", "all_nonempty" },
+        { "nearest", "normalized", "batch" },
+    };
+
+    [Theory]
+    [MemberData(nameof(CalibrationVariants))]
+    public void Calibration_loss_has_correct_gradients(string multi, string form, string classes)
+    {
+        using var scope = NewDisposeScope();
+        var g = new Generator(14);
+        var head = Head(g, k: 3);
+        var center = PartlyFilledCenter(g);
+        var (_, y) = Batch(g);
+        var cal = new CalibrationLoss(CalibrationReduction.ElementMean,
+            form == "raw" ? CalibrationProxyForm.Raw : CalibrationProxyForm.Normalized,
+            classes == "batch" ? CalibrationClasses.Batch : CalibrationClasses.AllNonEmpty,
+            multi switch { "weighted" => MultiProxyCalibration.Weighted, "nearest" => MultiProxyCalibration.Nearest, _ => MultiProxyCalibration.AllPairs });
+        GradCheck.Check(() => cal.Compute(head, center, y).Loss, new Tensor[] { head.Proxies }, $"calibration {multi}/{form}/{classes}");
+    }
+
+    public static TheoryData<string, string, string> ObjectiveVariants => new()
+    {
+        { "pa", "sum", "mean_cos" },
+        { "pa", "mean", "cos_to_mean" },
+        { "nca_exclude", "sum", "cos_to_mean" },
+        { "softtriple", "sum", "mean_cos" },
+    };
+
+    [Theory]
+    [MemberData(nameof(ObjectiveVariants))]
+    public void Calibrate_proxy_objective_has_correct_gradients(string lossName, string composite, string sg)
+    {
+        using var scope = NewDisposeScope();
+        var g = new Generator(15);
+        var (x, y) = Batch(g);
+        bool st = lossName == "softtriple";
+        var options = new CalibrateProxyOptions
+        {
+            QueuePerClass = 3, StartEpoch = 2, Temperature = st ? 0.1 : 1.0,
+            Composite = composite == "mean" ? CompositeMode.Mean : CompositeMode.Sum,
+            CenterSimilarity = sg == "cos_to_mean" ? CenterSimilarityMode.CosToMean : CenterSimilarityMode.MeanCos,
+        };
+        var objective = new CalibrateProxyObjective(Head(g, 3, options.Temperature), MakeLoss(lossName), options,
+            st ? new SoftTripleRegularizer(0.2) : null);
+        var filled = PartlyFilledCenter(g);
+        var (e0, c0, h0) = (filled.Entries.clone(), filled.Counts.clone(), filled.Heads.clone());
+        Func<Tensor> f = () =>
+        {
+            objective.Center.Restore(e0, c0, h0);   // Step enqueues; start every evaluation from the same queue
+            return objective.Step(x, y, epoch: 5).Loss.Total;
+        };
+        GradCheck.Check(f, new Tensor[] { x, objective.Head.Proxies }, $"CP {lossName}/{composite}/{sg}");
+    }
+
+    /// <summary>Queues of 3 slots: class 0 full, class 1 one entry, class 2 empty, class 3 two entries.</summary>
+    private static GlobalCenter PartlyFilledCenter(Generator g)
+    {
+        var center = new GlobalCenter(C, 3, D, ScalarType.Float64);
+        center.Enqueue(randn(new long[] { 6, D }, ScalarType.Float64, generator: g), tensor(new long[] { 0, 0, 1, 3, 0, 3 }));
+        return center;
+    }
+}

@@ -1,0 +1,53 @@
+using ResearchKit.Training.Engine;
+using ResearchKit.Training.Experiments;
+
+namespace ResearchKit.Training.Tests.Engine;
+
+public class ExperimentRegistryTests(GlyphsTinyFixture fixture) : IClassFixture<GlyphsTinyFixture>
+{
+    [Fact]
+    public void Every_experiment_runs_at_a_short_smoke_profile_and_tabulates_one_row_per_variant()
+    {
+        // The smoke profile cut to one epoch so all 35 variants run in the test's time.
+        var profile = Profiles.Smoke with { Base = Profiles.Smoke.Base with { Epochs = 1, EvalEveryEpochs = 1 } };
+        using var dir = new TempDir();
+        foreach (var experiment in ExperimentRegistry.All)
+        {
+            var table = ExperimentRunner.Run(experiment, profile, dir.Path, seeds: 1, options: new TrainerOptions { Dataset = fixture.Dataset });
+            Assert.Equal(experiment.Variants.Select(v => v.Name), table.Frame["variant"].Cast<string>());
+            Assert.All(table.Frame["dataset"].Cast<string>(), d => Assert.Equal("glyphs-tiny", d));
+            foreach (var m in experiment.Metrics)
+                Assert.All(table.Frame[m + ExperimentTable.MeanSuffix].Cast<double?>(), v => Assert.True(v is >= 0 and <= 100, $"{experiment.Name} {m} = {v}"));
+            Assert.True(File.Exists(table.CsvPath));
+            if (experiment.PerEpoch) Assert.Equal(experiment.Variants.Count, table.PerEpoch!.Rows.Count);
+        }
+    }
+
+    [Fact]
+    public void Shards_partition_the_plan_and_report_merges_them()
+    {
+        var profile = Profiles.Smoke with { Base = Profiles.Smoke.Base with { Epochs = 1, EvalEveryEpochs = 1 } };
+        var table1 = ExperimentRegistry.Get("table1");
+        using var dir = new TempDir();
+        var opts = new TrainerOptions { Dataset = fixture.Dataset };
+        var first = ExperimentRunner.Run(table1, profile, dir.Path, seeds: 2, shard: Shard.Parse("0/2"), options: opts);
+        Assert.Equal(new[] { 1, 1, 1 }, first.Frame["seeds"].Cast<int?>().Select(s => s!.Value));   // runs 0, 2, 4 of 6
+        ExperimentRunner.Run(table1, profile, dir.Path, seeds: 2, shard: Shard.Parse("1/2"), options: opts);
+        var merged = ExperimentTable.Build(ExperimentRunner.OutputFolder(dir.Path, table1, profile));
+        Assert.Equal(new[] { 2, 2, 2 }, merged.Frame["seeds"].Cast<int?>().Select(s => s!.Value));
+        Assert.Throws<ArgumentException>(() => Shard.Parse("2/2"));
+        Assert.Throws<ArgumentException>(() => ExperimentRegistry.Get("table9"));
+    }
+
+    [Fact]
+    public void Paper_profile_plans_the_papers_grid_with_its_numbers()
+    {
+        var plan = ExperimentRegistry.Get("table4").Plan(Profiles.Paper, 1);
+        Assert.Equal(3 * 6, plan.Count);   // CUB, Cars, SOP × 6 rows
+        Assert.Equal(64, plan.Single(p => p.Dataset == "cub" && p.Variant == "Proxy-NCA").Config.EmbeddingSize);
+        Assert.Equal(69.2, ExperimentRegistry.Get("table1").Paper.Get("cub", "PA + s^g + L_cal", "recall_at_1"));
+        var t1 = ExperimentRegistry.Get("table1").Plan(Profiles.Paper, 1).Where(p => p.Dataset == "cub").ToList();
+        Assert.Equal(new[] { false, true, true }, t1.Select(p => p.Config.Loss.CalibrateProxy));
+        Assert.Equal(new[] { 1.0, 0.0, 1.0 }, t1.Select(p => p.Config.Loss.Cp.Lambda));
+    }
+}
