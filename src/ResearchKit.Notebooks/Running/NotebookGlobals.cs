@@ -21,6 +21,11 @@ public class NotebookGlobals
         var slot = outputs.AddDisplay(DisplayFormatting.Format(value, mimeTypes));
         return new DisplayedValue(outputs, slot, mimeTypes);
     }
+
+    /// <summary>Marks <paramref name="html"/> as HTML to display as is (strings are otherwise shown as text), as dotnet-interactive's <c>HTML</c>.</summary>
+#pragma warning disable IDE1006
+    public Microsoft.AspNetCore.Html.IHtmlContent HTML(string html) => new Microsoft.AspNetCore.Html.HtmlString(html);
+#pragma warning restore IDE1006
 }
 
 /// <summary>A displayed output that can be replaced later, like dotnet-interactive's <c>DisplayedValue</c>.</summary>
