@@ -21,6 +21,7 @@ public class KitChartsTests
         Assert.Equal(2, bars.Count);
         Assert.Equal(new[] { 0.01, 0.01 }, bars[0]!["error_y"]!["array"]!.AsArray().Select(v => v!.GetValue<double>()));
         var markers = data.Where(t => t!["type"]!.GetValue<string>() == "scatter").ToList();
+        Assert.Equal(new[] { "bar", "bar", "scatter", "scatter" }, data.Select(t => t!["type"]!.GetValue<string>()));
         Assert.Equal(2, markers.Count);
         Assert.Equal("CP", markers[1]!["offsetgroup"]!.GetValue<string>());
         Assert.Null(markers[1]!["y"]![0]); // CUB/CP has no paper value

@@ -59,7 +59,7 @@ public static class KitCharts
         var groups = list.Select(b => b.Group).Distinct().ToArray();
         var variants = list.Select(b => b.Variant).Distinct().ToArray();
         var traces = new List<Trace>();
-        bool paperLegendShown = false;
+        var markers = new List<Trace>(); // after all bars, so the legend lists the variants first
         for (int v = 0; v < variants.Length; v++)
         {
             var byGroup = list.Where(b => b.Variant == variants[v]).ToDictionary(b => b.Group);
@@ -72,16 +72,14 @@ public static class KitCharts
                 ("hovertemplate", $"{variants[v]}<br>%{{x}}: %{{y:.2%}}<extra></extra>")));
             var paper = groups.Select(g => byGroup.TryGetValue(g, out var b) ? b.Paper : null).ToArray();
             if (paper.Any(p => p is not null))
-            {
-                traces.Add(Trace("scatter",
+                markers.Add(Trace("scatter",
                     ("name", "paper"), ("mode", "markers"), ("x", groups), ("y", paper), ("offsetgroup", variants[v]),
-                    ("legendgroup", "paper"), ("showlegend", !paperLegendShown),
+                    ("legendgroup", "paper"), ("showlegend", markers.Count == 0),
                     ("marker", Obj<Marker>(("symbol", "diamond"), ("size", theme.MarkerSize + 3), ("color", theme.InkColor),
                         ("line", Obj<Line>(("color", "white"), ("width", 1.2))))),
                     ("hovertemplate", $"paper ({variants[v]})<br>%{{x}}: %{{y:.2%}}<extra></extra>")));
-                paperLegendShown = true;
-            }
         }
+        traces.AddRange(markers);
         var layout = Layout(theme, title, Axis(theme, "", ("showgrid", false)), Axis(theme, metric + " (%)", ("tickformat", ".0%"), ("rangemode", "tozero")));
         layout.SetProperty("barmode", "group");
         layout.SetProperty("scattermode", "group"); // puts each paper marker on its own bar (plotly.js ≥ 2.25)
@@ -186,8 +184,9 @@ public static class KitCharts
         if (centers is not null)
             traces.Add(Overlay("class centres", "diamond", theme.MarkerSize + 4, centers, centerLabels!, colorOf, theme));
         var layout = Layout(theme, title,
-            Axis(theme, "t-SNE 1", ("showticklabels", false), ("ticks", ""), ("showgrid", false)),
-            Axis(theme, "t-SNE 2", ("showticklabels", false), ("ticks", ""), ("showgrid", false), ("scaleanchor", "x"), ("scaleratio", 1)));
+            // t-SNE axes carry no units: a plain frame, equal aspect.
+            Axis(theme, "", ("showticklabels", false), ("ticks", ""), ("showgrid", false)),
+            Axis(theme, "", ("showticklabels", false), ("ticks", ""), ("showgrid", false), ("scaleanchor", "x"), ("scaleratio", 1)));
         layout.SetProperty("legend", Obj<Legend>(("x", 1.02), ("xanchor", "left"), ("y", 1.0), ("yanchor", "top"), ("font", Font(theme, theme.FontSize - 1))));
         layout.SetProperty("margin", Obj<Margin>(("l", 40), ("r", 20), ("t", title is null ? 20 : 56), ("b", 40)));
         return PlotlyObjects.Chart(traces, layout);

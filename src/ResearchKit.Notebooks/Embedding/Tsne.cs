@@ -12,7 +12,7 @@ public sealed record TsneOptions
     /// <summary>Gradient steps.</summary>
     public int Iterations { get; init; } = 1000;
 
-    /// <summary>Steps with exaggerated attraction at the start.</summary>
+    /// <summary>Steps with exaggerated attraction at the start; at most half of <see cref="Iterations"/> are used, so the layout always gets unexaggerated steps to settle.</summary>
     public int ExaggerationIterations { get; init; } = 250;
 
     /// <summary>Attraction factor during the first steps.</summary>
@@ -62,10 +62,11 @@ public static class Tsne
         var gains = ones_like(y);
         var offDiagonal = ones(n, n, dtype: ScalarType.Float64) - eye(n, dtype: ScalarType.Float64);
 
+        int exaggerated = Math.Min(options.ExaggerationIterations, options.Iterations / 2);
         for (int it = 0; it < options.Iterations; it++)
         {
             using var step = NewDisposeScope();
-            bool early = it < options.ExaggerationIterations;
+            bool early = it < exaggerated;
             double exaggeration = early ? options.EarlyExaggeration : 1.0;
             double momentum = early ? 0.5 : 0.8;
             var num = StudentT(y) * offDiagonal;
