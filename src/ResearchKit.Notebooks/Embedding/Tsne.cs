@@ -134,17 +134,21 @@ public static class Tsne
         var lo = zeros(n, 1, dtype: ScalarType.Float64);
         var hi = full(new long[] { n, 1 }, double.PositiveInfinity, dtype: ScalarType.Float64);
         double target = Math.Log(perplexity);
-        Tensor cond = null!;
+        Tensor cond = zeros_like(d);
         for (int i = 0; i < 64; i++)
         {
-            cond = (-dShift * beta).exp().masked_fill(diag, 0.0);
-            var sum = cond.sum(1, keepdim: true).clamp_min(1e-300);
-            var entropy = sum.log() + beta * (dShift * cond).sum(1, keepdim: true) / sum;
+            // One scope per bisection step: each step makes several N × N temporaries.
+            using var step = NewDisposeScope();
+            var unnormalized = (-dShift * beta).exp().masked_fill(diag, 0.0);
+            var sum = unnormalized.sum(1, keepdim: true).clamp_min(1e-300);
+            var entropy = sum.log() + beta * (dShift * unnormalized).sum(1, keepdim: true) / sum;
             var tooFlat = entropy.gt(target); // entropy too high → sharpen (raise beta)
-            lo = where(tooFlat, beta, lo);
-            hi = where(tooFlat, hi, beta);
-            beta = where(hi.isinf(), beta * 2.0, (lo + hi) / 2.0);
-            cond = cond / sum;
+            cond.copy_(unnormalized / sum);
+            var newLo = where(tooFlat, beta, lo);
+            var newHi = where(tooFlat, hi, beta);
+            beta.copy_(where(newHi.isinf(), beta * 2.0, (newLo + newHi) / 2.0));
+            lo.copy_(newLo);
+            hi.copy_(newHi);
         }
         var p = (cond + cond.t()) / (2.0 * n);
         return p.clamp_min(1e-12);

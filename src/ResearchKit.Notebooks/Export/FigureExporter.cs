@@ -111,7 +111,8 @@ public sealed class FigureExporter : IAsyncDisposable
                 case FigureFormat.Png:
                 case FigureFormat.Svg:
                     var fmt = format == FigureFormat.Png ? "png" : "svg";
-                    var url = await _page.EvaluateAsync<string>(ImageScript, new object[] { fmt, size.Width, size.Height, size.Scale }).ConfigureAwait(false);
+                    var scale = format == FigureFormat.Svg ? 1.0 : size.Scale; // SVG is vector: keep its nominal size
+                    var url = await _page.EvaluateAsync<string>(ImageScript, new object[] { fmt, size.Width, size.Height, scale }).ConfigureAwait(false);
                     var payload = url[(url.IndexOf(',') + 1)..];
                     return format == FigureFormat.Png ? Convert.FromBase64String(payload) : Encoding.UTF8.GetBytes(Uri.UnescapeDataString(payload));
                 default:
