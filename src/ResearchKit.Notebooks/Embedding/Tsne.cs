@@ -53,6 +53,7 @@ public static class Tsne
         if (options.Iterations < 1 || options.Dimensions < 1 || options.ExaggerationIterations < 0)
             throw new ArgumentException("Iterations and Dimensions must be ≥ 1 and ExaggerationIterations ≥ 0", nameof(options));
 
+        GlibcMalloc.KeepLargeBlocksOnMmap();
         using var outer = NewDisposeScope();
         var p = JointProbabilities(x.detach().cpu().to_type(ScalarType.Float64), options.Perplexity);
         double lr = options.LearningRate ?? Math.Max(n / options.EarlyExaggeration / 4.0, 50.0);
@@ -63,15 +64,19 @@ public static class Tsne
         var offDiagonal = ones(n, n, dtype: ScalarType.Float64) - eye(n, dtype: ScalarType.Float64);
 
         int exaggerated = Math.Min(options.ExaggerationIterations, options.Iterations / 2);
+        // Two N × N buffers reused by every step: the Student-t kernel and the gradient weights. Steps allocate only N × D.
+        var num = empty_like(p);
+        var w = empty_like(p);
         for (int it = 0; it < options.Iterations; it++)
         {
             using var step = NewDisposeScope();
             bool early = it < exaggerated;
             double exaggeration = early ? options.EarlyExaggeration : 1.0;
             double momentum = early ? 0.5 : 0.8;
-            var num = StudentT(y) * offDiagonal;
-            var q = (num / num.sum()).clamp_min(1e-12);
-            var w = (p * exaggeration - q) * num;
+            StudentT(y, offDiagonal, num);
+            var inverseSum = num.sum().reciprocal();
+            // w = (exaggeration · P − Q) ∘ num, with Q = num / Σ num (floored at 1e-12)
+            w.copy_(num).mul_(inverseSum).clamp_min_(1e-12).neg_().add_(p, exaggeration).mul_(num);
             var grad = (w.sum(1, keepdim: true) * y - w.matmul(y)) * 4.0;
             // Delta-bar-delta gains: grow where the step keeps its direction, shrink where it flips.
             var sameSign = grad.sign().eq(update.sign());
@@ -84,7 +89,7 @@ public static class Tsne
         double kl;
         using (NewDisposeScope())
         {
-            var num = StudentT(y) * offDiagonal;
+            StudentT(y, offDiagonal, num);
             var q = (num / num.sum()).clamp_min(1e-12);
             kl = (p * (p / q).log()).sum().item<double>();
         }
@@ -114,10 +119,12 @@ public static class Tsne
         return (s, pr, c);
     }
 
-    private static Tensor StudentT(Tensor y)
+    /// <summary>Writes (1 + ‖yᵢ − yⱼ‖²)⁻¹ with a zero diagonal into <paramref name="into"/>, in place.</summary>
+    private static void StudentT(Tensor y, Tensor offDiagonal, Tensor into)
     {
+        using var scope = NewDisposeScope();
         var sq = y.pow(2).sum(1, keepdim: true);
-        return (sq + sq.t() - y.matmul(y.t()) * 2.0).clamp_min(0.0).add(1.0).reciprocal();
+        into.copy_(sq.expand(into.shape)).add_(sq.t()).addmm_(y, y.t(), 1f, -2f).clamp_min_(0.0).add_(1.0).reciprocal_().mul_(offDiagonal);
     }
 
     /// <summary>Symmetric P: per-point Gaussian conditionals with bandwidths matching the perplexity, then (P + Pᵀ) / 2N.</summary>
@@ -134,16 +141,20 @@ public static class Tsne
         var lo = zeros(n, 1, dtype: ScalarType.Float64);
         var hi = full(new long[] { n, 1 }, double.PositiveInfinity, dtype: ScalarType.Float64);
         double target = Math.Log(perplexity);
-        Tensor cond = zeros_like(d);
-        for (int i = 0; i < 64; i++)
+        var offDiagonal = diag.logical_not().to_type(ScalarType.Float64);
+        var cond = empty_like(d);
+        var weighted = empty_like(d);
+        for (int i = 0; i < 100; i++)
         {
-            // One scope per bisection step: each step makes several N × N temporaries.
+            // One scope per bisection step; the N × N work happens in the two buffers.
             using var step = NewDisposeScope();
-            var unnormalized = (-dShift * beta).exp().masked_fill(diag, 0.0);
-            var sum = unnormalized.sum(1, keepdim: true).clamp_min(1e-300);
-            var entropy = sum.log() + beta * (dShift * unnormalized).sum(1, keepdim: true) / sum;
-            var tooFlat = entropy.gt(target); // entropy too high → sharpen (raise beta)
-            cond.copy_(unnormalized / sum);
+            cond.copy_(dShift).mul_(-beta).exp_().mul_(offDiagonal);
+            var sum = cond.sum(1, keepdim: true).clamp_min(1e-300);
+            var entropy = sum.log() + beta * weighted.copy_(dShift).mul_(cond).sum(1, keepdim: true) / sum;
+            cond.mul_(sum.reciprocal());
+            var gap = entropy - target;
+            if (gap.abs().max().item<double>() < 1e-5) break;
+            var tooFlat = gap.gt(0); // entropy too high → sharpen (raise beta)
             var newLo = where(tooFlat, beta, lo);
             var newHi = where(tooFlat, hi, beta);
             beta.copy_(where(newHi.isinf(), beta * 2.0, (newLo + newHi) / 2.0));
