@@ -19,6 +19,7 @@ public static class Program
         root.Subcommands.Add(Commands.TrainCommand.Build());
         root.Subcommands.Add(Commands.EvalCommand.Build());
         root.Subcommands.Add(Commands.ReportCommand.Build());
+        root.Subcommands.Add(Commands.NotebookCommand.Build());
         return root;
     }
 }

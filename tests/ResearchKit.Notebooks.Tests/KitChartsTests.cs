@@ -1,0 +1,108 @@
+using System.Text.Json.Nodes;
+using ResearchKit.Notebooks.Charts;
+using ResearchKit.Notebooks.Export;
+
+namespace ResearchKit.Notebooks.Tests;
+
+public class KitChartsTests
+{
+    private static JsonObject Figure(Plotly.NET.GenericChart chart) => JsonNode.Parse(ChartHtml.ToFigureJson(chart))!.AsObject();
+
+    [Fact]
+    public void Ablation_bars_carry_error_bars_and_paper_markers_on_their_bars()
+    {
+        var fig = Figure(KitCharts.AblationBars(
+        [
+            new AblationBar("CUB", "PA", 0.60, 0.01, 0.61), new AblationBar("CUB", "CP", 0.65, 0.02),
+            new AblationBar("Cars", "PA", 0.80, 0.01, 0.82), new AblationBar("Cars", "CP", 0.84, 0.02, 0.85),
+        ]));
+        var data = fig["data"]!.AsArray();
+        var bars = data.Where(t => t!["type"]!.GetValue<string>() == "bar").ToList();
+        Assert.Equal(2, bars.Count);
+        Assert.Equal(new[] { 0.01, 0.01 }, bars[0]!["error_y"]!["array"]!.AsArray().Select(v => v!.GetValue<double>()));
+        var markers = data.Where(t => t!["type"]!.GetValue<string>() == "scatter").ToList();
+        Assert.Equal(new[] { "bar", "bar", "scatter", "scatter" }, data.Select(t => t!["type"]!.GetValue<string>()));
+        Assert.Equal(2, markers.Count);
+        Assert.Equal("CP", markers[1]!["offsetgroup"]!.GetValue<string>());
+        Assert.Null(markers[1]!["y"]![0]); // CUB/CP has no paper value
+        Assert.Equal(1, markers.Count(m => m!["showlegend"]!.GetValue<bool>()));
+        Assert.Equal("group", fig["layout"]!["scattermode"]!.GetValue<string>());
+        Assert.Equal(".0%", fig["layout"]!["yaxis"]!["tickformat"]!.GetValue<string>());
+    }
+
+    [Fact]
+    public void Theme_is_shared_by_every_chart()
+    {
+        var figures = new[]
+        {
+            Figure(KitCharts.RecallAtK([new RecallCurve("a", [1, 2], [0.5, 0.6])])),
+            Figure(KitCharts.SweepLines([new CurveSeries("a", [1, 2], [1, 2])], "lr", "R@1", logX: true)),
+            Figure(KitCharts.Deviation([new CurveSeries("a", [1, 2], [1, 2])], markerX: 1.5, markerLabel: "start")),
+        };
+        foreach (var f in figures)
+        {
+            Assert.Equal(ChartTheme.Publication.FontFamily, f["layout"]!["font"]!["family"]!.GetValue<string>());
+            Assert.Equal(ChartTheme.Publication.Width, f["layout"]!["width"]!.GetValue<int>());
+            Assert.Equal("white", f["layout"]!["plot_bgcolor"]!.GetValue<string>());
+            Assert.Equal(ChartTheme.Publication.Color(0), f["data"]!.AsArray().Last()!["line"]!["color"]!.GetValue<string>());
+        }
+        Assert.Equal("log", figures[0]["layout"]!["xaxis"]!["type"]!.GetValue<string>());
+        Assert.Equal("log", figures[1]["layout"]!["xaxis"]!["type"]!.GetValue<string>());
+        var shape = figures[2]["layout"]!["shapes"]![0]!;
+        Assert.Equal(1.5, shape["x0"]!.GetValue<double>());
+        Assert.Equal("dash", shape["line"]!["dash"]!.GetValue<string>());
+    }
+
+    [Fact]
+    public void Std_bands_add_a_filled_band_per_series()
+    {
+        var fig = Figure(KitCharts.SweepLines([new CurveSeries("a", [1, 2, 3], [1, 2, 3], [0.1, 0.2, 0.3])], "x", "y"));
+        var data = fig["data"]!.AsArray();
+        Assert.Equal(3, data.Count);
+        Assert.Equal(new[] { 1.1, 2.2, 3.3 }, data[0]!["y"]!.AsArray().Select(v => Math.Round(v!.GetValue<double>(), 9)));
+        Assert.Equal("tonexty", data[1]!["fill"]!.GetValue<string>());
+    }
+
+    [Fact]
+    public void Embedding_scatter_draws_one_trace_per_class_plus_proxies_and_centres()
+    {
+        var points = new double[,] { { 0, 0 }, { 1, 1 }, { 5, 5 }, { 6, 6 } };
+        var fig = Figure(KitCharts.EmbeddingScatter(points, [0, 0, 1, 1], proxies: new double[,] { { 0.5, 0.5 }, { 5.5, 5.5 } }, proxyLabels: [0, 1],
+            centers: new double[,] { { 0.4, 0.4 }, { 5.4, 5.4 } }, centerLabels: [0, 1], classNames: ["cat", "dog"]));
+        var data = fig["data"]!.AsArray();
+        Assert.Equal(new[] { "cat", "dog", "proxies", "class centres" }, data.Select(t => t!["name"]!.GetValue<string>()));
+        Assert.Equal("star", data[2]!["marker"]!["symbol"]!.GetValue<string>());
+        Assert.Equal(data[1]!["marker"]!["color"]!.GetValue<string>(), data[3]!["marker"]!["color"]![1]!.GetValue<string>());
+    }
+
+    [Fact]
+    public void Heatmap_annotates_cells_with_values()
+    {
+        var fig = Figure(KitCharts.SweepHeatmap([[0.1, 0.2, 0.3], [0.4, 0.5, 0.6]], ["1", "2", "3"], ["a", "b"], "K", "λ", "R@1", valueFormat: ".2f"));
+        var t = fig["data"]![0]!;
+        Assert.Equal("heatmap", t["type"]!.GetValue<string>());
+        Assert.Equal("%{z:.2f}", t["texttemplate"]!.GetValue<string>());
+    }
+
+    [Fact]
+    public void Bad_input_is_rejected_with_the_expected_form()
+    {
+        Assert.Throws<ArgumentException>(() => KitCharts.RecallAtK([]));
+        Assert.Throws<ArgumentException>(() => KitCharts.RecallAtK([new RecallCurve("a", [1, 2], [65.0, 70.0])])); // percent, not fraction
+        Assert.Throws<ArgumentException>(() => KitCharts.RecallAtK([new RecallCurve("a", [0, 2], [0.5, 0.6])]));
+        Assert.Throws<ArgumentException>(() => KitCharts.AblationBars([new AblationBar("g", "v", 0.5), new AblationBar("g", "v", 0.6)]));
+        Assert.Throws<ArgumentException>(() => KitCharts.SweepLines([new CurveSeries("a", [1, 2], [1])], "x", "y"));
+        Assert.Throws<ArgumentException>(() => KitCharts.SweepLines([new CurveSeries("a", [0, 2], [1, 2])], "x", "y", logX: true));
+        Assert.Throws<ArgumentException>(() => KitCharts.SweepHeatmap([[0.1]], ["a", "b"], ["c"], "x", "y", "z"));
+        Assert.Throws<ArgumentException>(() => KitCharts.EmbeddingScatter(new double[3, 3], [0, 1, 2]));
+        Assert.Throws<ArgumentException>(() => KitCharts.EmbeddingScatter(new double[3, 2], [0, 1]));
+    }
+
+    [Fact]
+    public void Palette_extends_past_eight_series_with_distinct_colours()
+    {
+        var colors = Enumerable.Range(0, 20).Select(ChartTheme.Publication.Color).ToList();
+        Assert.Equal(20, colors.Distinct().Count());
+        Assert.Equal("#0072B2", colors[0]);
+    }
+}
