@@ -13,6 +13,7 @@ public static class Program
     {
         var root = new RootCommand("ResearchKit: deep metric learning with the Calibrate Proxy structure (arXiv 2304.09162).");
         // One line per command group (Commands/*.cs).
+        root.Subcommands.Add(Commands.DemoCommand.Build());
         return root;
     }
 }
