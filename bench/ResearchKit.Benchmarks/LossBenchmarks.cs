@@ -31,7 +31,7 @@ public class LossBenchmarks
     private GlobalCenter center = null!;
 
     /// <summary>libtorch intra-op threads.</summary>
-    [Params(2)]
+    [Params(1, 2)]
     public int Threads { get; set; }
 
     /// <summary>Builds the inputs; fills the CP queue so it is active and full.</summary>
