@@ -76,14 +76,32 @@ public sealed class CalibratedSimilarity : ClassSimilarityHead
     /// <summary>S together with its pieces, at <paramref name="epoch"/>.</summary>
     public CalibratedSimilarityOutput Compute(Tensor embeddings, int epoch)
     {
-        var sp = inner.call(embeddings);   // validates embeddings (shape, dtype, device, finite)
+        ArgumentNullException.ThrowIfNull(embeddings);
+        if (inner is ProxySimilarity proxyHead)
+        {
+            proxyHead.CheckEmbeddings(embeddings, nameof(embeddings));
+            Guard.SameDevice(embeddings, center.Entries, nameof(embeddings), "the queue");
+            return ComputeChecked(embeddings, TensorMath.Normalize(embeddings), epoch);
+        }
         Guard.SameDevice(embeddings, center.Entries, nameof(embeddings), "the queue");
+        return ComputeChecked(embeddings, null, epoch);
+    }
+
+    /// <summary>
+    /// <see cref="Compute"/> on validated embeddings; <paramref name="normalized"/> (x̂) is reused when given, so a training
+    /// step normalises once.
+    /// </summary>
+    internal CalibratedSimilarityOutput ComputeChecked(Tensor embeddings, Tensor? normalized, int epoch)
+    {
+        var sp = normalized is not null && inner is ProxySimilarity proxyHead
+            ? proxyHead.FromNormalized(normalized)
+            : inner.call(embeddings);   // any other head validates its own input
         if (!IsActive(epoch))
             return new CalibratedSimilarityOutput(sp, sp, null, zeros(NumClasses, ScalarType.Bool, sp.device), false, null);
 
         var means = center.Means();
         var used = center.NonEmpty();
-        var sg = CenterSimilarityFromMeans(TensorMath.Normalize(embeddings), means);
+        var sg = CenterSimilarityFromMeans(normalized ?? TensorMath.Normalize(embeddings), means);
         var composite = Composite switch
         {
             // Empty classes have ḡ = 0, hence s^g = 0: the sum needs no mask.
