@@ -42,7 +42,7 @@ public class ProxyObjectiveTests
     public void A_regularizer_needs_a_proxy_head()
     {
         using var scope = NewDisposeScope();
-        var calibrated = new CalibratedSimilarity(new ProxySimilarity(3, 4, 2), new Memory.GlobalCenter(3, 2, 4));
+        var calibrated = new CalibratedSimilarity(new ProxySimilarity(3, 4, 2), new ResearchKit.Memory.GlobalCenter(3, 2, 4));
         Assert.Equal("regularizer", Assert.ThrowsAny<ArgumentException>(() =>
             new ProxyObjective(calibrated, new SoftTripleLoss(), new SoftTripleRegularizer())).ParamName);
     }
