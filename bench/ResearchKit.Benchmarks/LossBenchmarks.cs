@@ -130,6 +130,15 @@ public class LossBenchmarks
         cpProxyAnchor.Head.Proxies.grad?.zero_();
     }
 
+    /// <summary>Reference floor: the bare x·Pᵀ product (N x 512 by 512 x 300) forward and backward, no normalisation or loss.</summary>
+    [Benchmark]
+    public void MatmulOnly_K3()
+    {
+        using var scope = NewDisposeScope();
+        Backward(x.matmul(head3.Proxies.t()).sum());
+        head3.Proxies.grad?.zero_();
+    }
+
     /// <summary>The queue update alone: one vectorised enqueue of N = 150 samples.</summary>
     [Benchmark]
     public void QueueEnqueue_N150()

@@ -102,11 +102,12 @@ public sealed class CalibrateProxyObjective : nn.Module, IProxyObjective
         if (epoch < 0) throw new ArgumentOutOfRangeException(nameof(epoch), epoch, "expected an epoch >= 0");
 
         Guard.SameDevice(embeddings, Center.Entries, nameof(embeddings), "the queue");
-        var normalized = TensorMath.Normalize(embeddings);   // once: s^p, s^g and the queue share x̂
+        var inverseNorm = TensorMath.InverseNorm(embeddings);   // once: s^p, s^g and the queue share 1/||x||
+        Tensor Normalized() => embeddings.detach() * inverseNorm.detach();
 
-        if (Options.EnqueueOrder == EnqueueOrder.BeforeLoss) Center.EnqueueNormalized(normalized, y);
+        if (Options.EnqueueOrder == EnqueueOrder.BeforeLoss) Center.EnqueueNormalized(Normalized(), y);
         var queueCounts = Center.Counts.clone();
-        var sim = similarity.ComputeChecked(embeddings, normalized, epoch);
+        var sim = similarity.ComputeChecked(embeddings, inverseNorm, epoch);
         var baseOut = ObjectiveParts.Base(baseLoss, sim.Composite, y, confidences);
 
         var parts = baseOut.PartList.ToList();
@@ -126,7 +127,7 @@ public sealed class CalibrateProxyObjective : nn.Module, IProxyObjective
         parts.Add(new(LossParts.Calibration, cal.Loss));
         var total = Options.Lambda > 0 && cal.NumPairs > 0 ? classLoss + Options.Lambda * cal.Loss : classLoss;
 
-        if (Options.EnqueueOrder == EnqueueOrder.AfterLoss) Center.EnqueueNormalized(normalized, y);
+        if (Options.EnqueueOrder == EnqueueOrder.AfterLoss) Center.EnqueueNormalized(Normalized(), y);
         return new CalibrateProxyOutput(new LossOutput(total, parts, baseOut.Diagnostics.ToList()), baseOut, sim, cal, queueCounts);
     }
 
