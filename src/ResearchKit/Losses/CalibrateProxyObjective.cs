@@ -101,9 +101,13 @@ public sealed class CalibrateProxyObjective : nn.Module, IProxyObjective
         var y = Guard.Labels(labels, embeddings.shape[0], head.NumClasses, nameof(labels));
         if (epoch < 0) throw new ArgumentOutOfRangeException(nameof(epoch), epoch, "expected an epoch >= 0");
 
-        if (Options.EnqueueOrder == EnqueueOrder.BeforeLoss) Center.Enqueue(embeddings, y);
+        Guard.SameDevice(embeddings, Center.Entries, nameof(embeddings), "the queue");
+        var inverseNorm = TensorMath.InverseNorm(embeddings);   // once: s^p, s^g and the queue share 1/||x||
+        Tensor Normalized() => embeddings.detach() * inverseNorm.detach();
+
+        if (Options.EnqueueOrder == EnqueueOrder.BeforeLoss) Center.EnqueueNormalized(Normalized(), y);
         var queueCounts = Center.Counts.clone();
-        var sim = similarity.Compute(embeddings, epoch);
+        var sim = similarity.ComputeChecked(embeddings, inverseNorm, epoch);
         var baseOut = ObjectiveParts.Base(baseLoss, sim.Composite, y, confidences);
 
         var parts = baseOut.PartList.ToList();
@@ -123,7 +127,7 @@ public sealed class CalibrateProxyObjective : nn.Module, IProxyObjective
         parts.Add(new(LossParts.Calibration, cal.Loss));
         var total = Options.Lambda > 0 && cal.NumPairs > 0 ? classLoss + Options.Lambda * cal.Loss : classLoss;
 
-        if (Options.EnqueueOrder == EnqueueOrder.AfterLoss) Center.Enqueue(embeddings, y);
+        if (Options.EnqueueOrder == EnqueueOrder.AfterLoss) Center.EnqueueNormalized(Normalized(), y);
         return new CalibrateProxyOutput(new LossOutput(total, parts, baseOut.Diagnostics.ToList()), baseOut, sim, cal, queueCounts);
     }
 

@@ -98,10 +98,18 @@ public sealed class GlobalCenter : nn.Module
         ArgumentNullException.ThrowIfNull(embeddings);
         Guard.SameDevice(embeddings, entries, nameof(embeddings), "the queue");
         Guard.Embeddings(embeddings, nameof(embeddings), EmbeddingSize);
+        ArgumentNullException.ThrowIfNull(labels);
+        Guard.SameDevice(labels, entries, nameof(labels), "the queue");
+        using var scope = NewDisposeScope();
+        var y = Guard.Labels(labels, embeddings.shape[0], NumClasses, nameof(labels));
+        EnqueueNormalized(TensorMath.Normalize(embeddings.detach()), y);
+    }
+
+    /// <summary>Enqueue of already normalised rows with validated int64 labels (the training step normalises once).</summary>
+    internal void EnqueueNormalized(Tensor normalized, Tensor y)
+    {
         using var scope = NewDisposeScope();
         using var noGrad = no_grad();
-        var y = Guard.Labels(labels, embeddings.shape[0], NumClasses, nameof(labels));
-        Guard.SameDevice(y, entries, nameof(labels), "the queue");
         long n = y.shape[0], m = Capacity;
 
         // Rank of each sample within its class, in row order: sort by the unique key label·N + row.
@@ -119,7 +127,7 @@ public sealed class GlobalCenter : nn.Module
         var keptLabels = y.index_select(0, keep);
         var slot = (heads.index_select(0, keptLabels) + rank.index_select(0, keep)).remainder(m);
         var flat = keptLabels * m + slot;
-        var values = TensorMath.Normalize(embeddings.detach().index_select(0, keep)).to_type(entries.dtype);
+        var values = normalized.detach().index_select(0, keep).to_type(entries.dtype);
         entries.view(NumClasses * m, EmbeddingSize).index_copy_(0, flat, values);
 
         heads.add_(perClass).remainder_(m);

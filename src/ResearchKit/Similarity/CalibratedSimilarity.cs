@@ -76,14 +76,32 @@ public sealed class CalibratedSimilarity : ClassSimilarityHead
     /// <summary>S together with its pieces, at <paramref name="epoch"/>.</summary>
     public CalibratedSimilarityOutput Compute(Tensor embeddings, int epoch)
     {
-        var sp = inner.call(embeddings);   // validates embeddings (shape, dtype, device, finite)
+        ArgumentNullException.ThrowIfNull(embeddings);
+        if (inner is ProxySimilarity proxyHead)
+        {
+            proxyHead.CheckEmbeddings(embeddings, nameof(embeddings));
+            Guard.SameDevice(embeddings, center.Entries, nameof(embeddings), "the queue");
+            return ComputeChecked(embeddings, TensorMath.InverseNorm(embeddings), epoch);
+        }
         Guard.SameDevice(embeddings, center.Entries, nameof(embeddings), "the queue");
+        return ComputeChecked(embeddings, null, epoch);
+    }
+
+    /// <summary>
+    /// <see cref="Compute"/> on validated embeddings; <paramref name="inverseNorm"/> (1/||x|| per row) is reused when given,
+    /// so a training step computes it once.
+    /// </summary>
+    internal CalibratedSimilarityOutput ComputeChecked(Tensor embeddings, Tensor? inverseNorm, int epoch)
+    {
+        var sp = inverseNorm is not null && inner is ProxySimilarity proxyHead
+            ? proxyHead.FromEmbeddings(embeddings, inverseNorm)
+            : inner.call(embeddings);   // any other head validates its own input
         if (!IsActive(epoch))
             return new CalibratedSimilarityOutput(sp, sp, null, zeros(NumClasses, ScalarType.Bool, sp.device), false, null);
 
         var means = center.Means();
         var used = center.NonEmpty();
-        var sg = CenterSimilarityFromMeans(TensorMath.Normalize(embeddings), means);
+        var sg = CenterSimilarityFromMeans(embeddings, inverseNorm ?? TensorMath.InverseNorm(embeddings), means);
         var composite = Composite switch
         {
             // Empty classes have ḡ = 0, hence s^g = 0: the sum needs no mask.
@@ -102,13 +120,13 @@ public sealed class CalibratedSimilarity : ClassSimilarityHead
         Guard.SameDevice(embeddings, center.Entries, nameof(embeddings), "the queue");
         Guard.Embeddings(embeddings, nameof(embeddings), EmbeddingSize);
         Guard.SameDtype(embeddings, center.Entries, nameof(embeddings), "the queue");
-        return CenterSimilarityFromMeans(TensorMath.Normalize(embeddings), center.Means());
+        return CenterSimilarityFromMeans(embeddings, TensorMath.InverseNorm(embeddings), center.Means());
     }
 
-    private Tensor CenterSimilarityFromMeans(Tensor normalizedEmbeddings, Tensor means)
+    private Tensor CenterSimilarityFromMeans(Tensor embeddings, Tensor inverseNorm, Tensor means)
     {
         var g = CenterSimilarity == CenterSimilarityMode.MeanCos ? means : TensorMath.Normalize(means);
-        return normalizedEmbeddings.matmul(g.detach().t());
+        return embeddings.matmul(g.detach().t()) * inverseNorm;   // x̂ ḡᵀ
     }
 }
 

@@ -116,7 +116,7 @@ public sealed class ProxySimilarity : ClassSimilarityHead
     public override Tensor forward(Tensor embeddings)
     {
         CheckEmbeddings(embeddings, nameof(embeddings));
-        return FromNormalized(TensorMath.Normalize(embeddings));
+        return FromEmbeddings(embeddings, TensorMath.InverseNorm(embeddings));
     }
 
     /// <summary>
@@ -126,19 +126,25 @@ public sealed class ProxySimilarity : ClassSimilarityHead
     public Tensor ProxyCosines(Tensor embeddings)
     {
         CheckEmbeddings(embeddings, nameof(embeddings));
-        var s = TensorMath.Normalize(embeddings).matmul(NormalizedProxies().t());
+        var s = Cosines(embeddings, TensorMath.InverseNorm(embeddings));
         return s.view(s.shape[0], NumClasses, ProxiesPerClass);
     }
 
-    /// <summary>S from already normalised embeddings (no checks; callers validate).</summary>
-    internal Tensor FromNormalized(Tensor normalizedEmbeddings)
+    /// <summary>S from validated raw embeddings and their <see cref="TensorMath.InverseNorm"/> (no checks).</summary>
+    internal Tensor FromEmbeddings(Tensor embeddings, Tensor inverseNorm)
     {
-        var s = normalizedEmbeddings.matmul(NormalizedProxies().t());
+        var s = Cosines(embeddings, inverseNorm);
         if (ProxiesPerClass == 1) return s;   // Eq. 5 with K = 1 is exactly the cosine
+        // Eq. 5: s^p = Σ_k softmax_k(s/T) s_k, written out (a softmax over a size-K last dimension is slow in libtorch);
+        // the max is a constant shift, so detaching it leaves the gradient exact.
         var s3 = s.view(s.shape[0], NumClasses, ProxiesPerClass);
-        var w = (s3 / Temperature).softmax(-1);
-        return (w * s3).sum(-1);
+        var e = ((s3 - s3.detach().amax(new long[] { -1 }, keepdim: true)) / Temperature).exp();
+        return (e * s3).sum(-1) / e.sum(-1);
     }
+
+    /// <summary>x̂ p̂ᵀ as (x pᵀ) scaled by both inverse norms: the same cosines as normalising first, with less work.</summary>
+    private Tensor Cosines(Tensor embeddings, Tensor inverseNorm) =>
+        embeddings.matmul(proxies.t()) * inverseNorm * TensorMath.InverseNorm(proxies).t();
 
     /// <summary>Validates a raw embedding batch against the proxies: shape, dtype, device, finiteness.</summary>
     internal void CheckEmbeddings(Tensor embeddings, string name)
