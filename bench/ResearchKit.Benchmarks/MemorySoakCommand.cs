@@ -61,7 +61,8 @@ public sealed class MemorySoakCommand : IBenchCommand
                 GC.WaitForPendingFinalizers();
                 rss = ResidentBytes();
                 if (step == warmup) rssAfterWarmup = rss;
-                Console.WriteLine($"{step,6} {rss / 1048576.0,9:F1} {loss,10:F4}");
+                // The loss is read only every 200 steps (reading it synchronises); other rows show "-".
+                Console.WriteLine($"{step,6} {rss / 1048576.0,9:F1} {(double.IsNaN(loss) ? "-" : loss.ToString("F4")),10}");
             }
         }
         double growthMiB = (rss - rssAfterWarmup) / 1048576.0;
