@@ -28,6 +28,21 @@ public class FeatureAndBaselineTests
     }
 
     [Fact]
+    public void Baseline_report_agrees_with_an_independent_nearest_neighbour_and_is_a_same_set_evaluation()
+    {
+        using var root = new TempDir();
+        var ds = GlyphDataset.Load(GlyphDatasetOptions.Tiny, root.Path).Dataset;
+        var info = DatasetRegistry.Info("glyphs-tiny");
+        var result = RawPixelBaseline.Evaluate(ds, info);
+        using var emb = RawPixelBaseline.Embeddings(ds.Test, info.BaselineSize, info.Grayscale);
+        // No exact ties among raw-pixel cosines here, so argmax and the kit's tie-broken kNN agree.
+        Assert.Equal(RecallAt1(emb, ds.Test), result.RecallAt[1], 12);
+        Assert.True(result.QueryIsReference);
+        Assert.Equal(ds.Test.Count, result.QueryCount);
+        Assert.InRange(result.MapAtR, 0.05, result.RPrecision);   // MAP@R <= R-Precision by definition
+    }
+
+    [Fact]
     public void Fashion_mnist_from_debian_loads_5_5_classes()
     {
         // CI installs dataset-fashion-mnist (.ci/apt-packages.txt): its absence is a failure, not a skip.

@@ -22,13 +22,24 @@ public static class DataCommand
         });
 
         var name = new Argument<string>("name") { Description = "Data set name (see `data list`)." };
-        var stats = new Command("stats", "Load a data set and print its split statistics.") { name, root };
+        var noBaseline = new Option<bool>("--no-baseline") { Description = "Skip the raw-pixel retrieval baseline." };
+        var stats = new Command("stats", "Load a data set and print its split statistics and raw-pixel retrieval baseline.") { name, root, noBaseline };
         stats.SetAction(parse =>
         {
             var sw = Stopwatch.StartNew();
-            var ds = DatasetRegistry.Load(parse.GetValue(name)!, parse.GetValue(root));
+            var dsName = parse.GetValue(name)!;
+            var ds = DatasetRegistry.Load(dsName, parse.GetValue(root));
             Console.WriteLine(ds.Statistics());
             Console.WriteLine($"loaded in {sw.Elapsed.TotalSeconds:0.00} s");
+            if (!parse.GetValue(noBaseline))
+            {
+                sw.Restart();
+                var info = DatasetRegistry.Info(dsName);
+                var baseline = RawPixelBaseline.Evaluate(ds, info, dsName == "sop" ? ResearchKit.Metrics.RetrievalOptions.Sop : null);
+                Console.WriteLine($"raw-pixel baseline (test split, {info.BaselineSize} px{(info.Grayscale ? " grey" : "")}): " +
+                    $"R@1 {100 * baseline.RecallAt[1]:0.0}  MAP@R {100 * baseline.MapAtR:0.0}  P@1 {100 * baseline.PrecisionAt1:0.0}  " +
+                    $"R-Prec {100 * baseline.RPrecision:0.0}  on {baseline.QueryCount} images ({sw.Elapsed.TotalSeconds:0.0} s)");
+            }
             return 0;
         });
 
