@@ -158,8 +158,11 @@ DataFrame CompareWithPaper(ExperimentTable table, IReadOnlyList<string> metrics,
         })));
         var paperSets = table.Profile.HasPaperNumbers ? new[] { "" } : new[] { "cub", "cars" };
         foreach (var ds in paperSets)
-            columns.Add(new DoubleDataFrameColumn(ds == "" ? $"paper {ShortMetric(m)}" : $"paper {ds.ToUpperInvariant()} {ShortMetric(m)}",
-                rows.Select(r => table.Experiment.Paper.Get(ds == "" ? (string)f["dataset"][r] : ds, (paperVariant ?? (v => v))(Variant(r)), m))));
+        {
+            var paper = rows.Select(r => table.Experiment.Paper.Get(ds == "" ? (string)f["dataset"][r] : ds, (paperVariant ?? (v => v))(Variant(r)), m)).ToList();
+            if (paper.Any(v => v is not null)) // the paper reports this metric for some row
+                columns.Add(new DoubleDataFrameColumn(ds == "" ? $"paper {ShortMetric(m)}" : $"paper {ds.ToUpperInvariant()} {ShortMetric(m)}", paper));
+        }
     }
     return new DataFrame(columns);
 }
