@@ -1,5 +1,6 @@
 using ResearchKit.Losses;
 using ResearchKit.Metrics;
+using ResearchKit.Similarity;
 using ResearchKit.Training.Config;
 using ResearchKit.Training.Engine;
 
@@ -13,7 +14,7 @@ public static class ExperimentRegistry
         P1 = RetrievalResult.Names.PrecisionAt1;
 
     /// <summary>All experiments, in table order.</summary>
-    public static IReadOnlyList<Experiment> All { get; } = [Table1(), Table2(), Table4(), Table5(), Fig3(), Fig4()];
+    public static IReadOnlyList<Experiment> All { get; } = [Table1(), Table2(), Table4(), Table5(), Fig3(), Fig4(), Switches()];
 
     /// <summary>The experiment called <paramref name="name"/>.</summary>
     /// <exception cref="ArgumentException">Unknown name; lists the known ones.</exception>
@@ -145,5 +146,25 @@ public static class ExperimentRegistry
             })));
         return new Experiment("fig4", "CP+PA queue capacity per class M and start-epoch sweeps (start epoch scaled to the profile's epochs)",
             variants, [R1, Map], PaperNumbers.None);
+    }
+
+    /// <summary>
+    /// The CP reconstruction switches side by side (losses.md §5.14): composite sum vs mean, calibration reduction
+    /// element_mean vs vector_mean (K = 1), and the multi-proxy temperature T = 1 vs 0.1 (K = 3, where T matters).
+    /// Not in the paper, so no reported numbers.
+    /// </summary>
+    public static Experiment Switches()
+    {
+        static TrainingConfig Cp(TrainingConfig c, int k, Func<CalibrateProxyOptions, CalibrateProxyOptions> f) =>
+            Loss(WithCp(c, true, k), l => l with { Cp = f(l.Cp) });
+        return new Experiment("switches", "CP reconstruction switches: composite sum/mean, L_cal element/vector mean, T = 1/0.1 (K = 3)",
+        [
+            new("PA", (_, c) => WithCp(c, false)),
+            new("CP primary (sum, element_mean)", (_, c) => Cp(c, 1, o => o)),
+            new("CP composite=mean", (_, c) => Cp(c, 1, o => o with { Composite = CompositeMode.Mean })),
+            new("CP cal=vector_mean", (_, c) => Cp(c, 1, o => o with { CalibrationReduction = CalibrationReduction.VectorMean })),
+            new("CP K=3 T=1", (_, c) => Cp(c, 3, o => o with { Temperature = 1 })),
+            new("CP K=3 T=0.1", (_, c) => Cp(c, 3, o => o with { Temperature = 0.1 })),
+        ], [R1, R2, R4, Map], PaperNumbers.None);
     }
 }

@@ -1,0 +1,69 @@
+using ResearchKit.Notebooks.Documents;
+using ResearchKit.Notebooks.Running;
+
+namespace ResearchKit.Notebooks.Tests;
+
+/// <summary>A scratch folder shared by the notebook runs of one test class: later notebooks reuse earlier runs, as in a checkout.</summary>
+public sealed class NotebookScratch : IDisposable
+{
+    private readonly TempDir _dir = new();
+
+    /// <summary>The folder.</summary>
+    public string Path => _dir.Path;
+
+    /// <inheritdoc/>
+    public void Dispose() => _dir.Dispose();
+}
+
+/// <summary>
+/// Every committed notebook runs headlessly at the smoke profile (runs cut to two epochs, figures exported to a temporary
+/// folder) without a cell error, and what it exports are real images. CI's guarantee that the notebooks still work.
+/// </summary>
+public class CommittedNotebookTests(NotebookScratch scratch) : IClassFixture<NotebookScratch>
+{
+    // What CI sets, where a notebook declares it; anything else keeps the notebook's default.
+    private static readonly Dictionary<string, string> SmokeParameters = new()
+    {
+        ["profile"] = "smoke",
+        ["epochs"] = "2",
+        ["exportFigures"] = "true",
+    };
+
+    /// <summary>The notebooks in notebooks/, in file order (00 first).</summary>
+    public static TheoryData<string> Notebooks() => new(NotebookStripper.Expand(RepoPaths.Notebooks).Select(Path.GetFileName).Order(StringComparer.Ordinal)!);
+
+    [Theory]
+    [MemberData(nameof(Notebooks))]
+    public async Task Notebook_runs_at_the_smoke_profile_and_exports_nonblank_figures(string notebook)
+    {
+        var path = Path.Combine(RepoPaths.Notebooks, notebook);
+        var name = Path.GetFileNameWithoutExtension(notebook);
+        var declared = ParameterInjection.Declarations(NotebookDocument.Load(path).Cells
+            .Single(c => c.IsCode && c.Tags.Contains(ParameterInjection.ParametersTag)).Source);
+        var figures = Path.Combine(scratch.Path, "figures", name);
+        var parameters = SmokeParameters.Where(p => declared.ContainsKey(p.Key)).ToDictionary();
+        if (declared.ContainsKey("figureDir")) parameters["figureDir"] = figures;
+        if (declared.ContainsKey("resultsDir")) parameters["resultsDir"] = Path.Combine(scratch.Path, "results");
+        var committed = File.ReadAllBytes(path);
+
+        var result = await new NotebookRunner(new NotebookRunOptions { Parameters = parameters, OutputDirectory = Path.Combine(scratch.Path, "executed") })
+            .RunAsync(path);
+
+        Assert.True(result.Succeeded, $"{notebook}: {result.Error}");
+        Assert.Equal(committed, File.ReadAllBytes(path));
+        if (!parameters.ContainsKey("exportFigures")) return;
+        var pngs = Directory.GetFiles(figures, "*.png");
+        Assert.NotEmpty(pngs);
+        foreach (var png in pngs)
+        {
+            Assert.True(File.Exists(Path.ChangeExtension(png, ".svg")) && File.Exists(Path.ChangeExtension(png, ".pdf")), $"{png}: SVG and PDF next to it");
+            var bytes = File.ReadAllBytes(png);
+            Assert.True(bytes.Length > 10_000, $"{png}: {bytes.Length} bytes is too small for a chart");
+            var image = DecodedPng.Decode(bytes);
+            Assert.True(image.Width >= 600 && image.Height >= 300, $"{png}: {image.Width} × {image.Height}");
+            // Axes, labels and data cover a few percent of a chart; a blank or failed render covers almost nothing.
+            double inked = image.CountNonWhite() / (double)(image.Width * image.Height);
+            Assert.True(inked is > 0.01 and < 0.9, $"{png}: {inked:P1} of the pixels are not white");
+        }
+    }
+}
