@@ -36,24 +36,6 @@ public sealed class ProxyAnchorLoss : ClassSimilarityLoss
     public override string Name => "proxy_anchor";
 
     /// <inheritdoc/>
-    protected override LossOutput ComputeCore(Tensor similarity, Tensor labels)
-    {
-        long c = similarity.shape[1];
-        double alpha = Options.Alpha, margin = Options.Margin;
-        var positive = TensorMath.OneHotMask(labels, c);
-        var posPerClass = TensorMath.LogOnePlusSumExp((similarity - margin) * -alpha, positive, 0);
-        var negPerClass = TensorMath.LogOnePlusSumExp((similarity + margin) * alpha, positive.logical_not(), 0);
-        var present = positive.any(0).sum();
-        var posTerm = posPerClass.sum() / present;
-        var negTerm = negPerClass.sum() / c;
-        return new LossOutput(posTerm + negTerm,
-            new[] { Part(LossParts.ProxyPositive, posTerm), Part(LossParts.ProxyNegative, negTerm) },
-            new[]
-            {
-                Part(LossDiagnostics.PositivePerClass, posPerClass.detach()),
-                Part(LossDiagnostics.NegativePerClass, negPerClass.detach()),
-                Part(LossDiagnostics.PositiveDivisor, present),
-                Part(LossDiagnostics.NegativeDivisor, tensor(c)),
-            });
-    }
+    protected override LossOutput ComputeCore(Tensor similarity, Tensor labels) =>
+        ProxyAnchorTerms.Compute(similarity, TensorMath.OneHotMask(labels, similarity.shape[1]), Options.Alpha, Options.Margin);
 }

@@ -92,22 +92,7 @@ public sealed class SmoothProxyAnchorLoss : ClassSimilarityLoss, IConfidenceWeig
         if (o.PositiveRule == PositiveRule.LabelAndConfidence)
             positive = positive.logical_and(TensorMath.OneHotMask(labels, c));
 
-        var posPerClass = TensorMath.LogOnePlusSumExp((similarity - o.Delta) * -o.Alpha + logSigma, positive, 0);
-        var negPerClass = TensorMath.LogOnePlusSumExp((similarity + o.Delta) * o.Alpha + logOneMinusSigma, positive.logical_not(), 0);
-        var withPositive = positive.any(0).sum();
-        // No proxy with a positive: the positive half is 0 (clamping the divisor keeps 0/0 out).
-        var posTerm = posPerClass.sum() / withPositive.clamp_min(1);
-        var negTerm = negPerClass.sum() / c;
-        return new LossOutput(posTerm + negTerm,
-            new[] { Part(LossParts.ProxyPositive, posTerm), Part(LossParts.ProxyNegative, negTerm) },
-            new[]
-            {
-                Part(LossDiagnostics.PositivePerClass, posPerClass.detach()),
-                Part(LossDiagnostics.NegativePerClass, negPerClass.detach()),
-                Part(LossDiagnostics.PositiveDivisor, withPositive),
-                Part(LossDiagnostics.NegativeDivisor, tensor(c)),
-                Part(LossDiagnostics.PositiveMask, positive),
-                Part(LossDiagnostics.Sigma, logSigma.exp()),
-            });
+        return ProxyAnchorTerms.Compute(similarity, positive, o.Alpha, o.Delta, logSigma, logOneMinusSigma,
+            new KeyValuePair<string, Tensor>[] { Part(LossDiagnostics.PositiveMask, positive), Part(LossDiagnostics.Sigma, logSigma.exp()) });
     }
 }
