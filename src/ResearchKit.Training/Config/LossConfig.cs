@@ -11,7 +11,7 @@ public enum BaseLossKind
     ProxyNca,
     /// <summary>SoftTriple (λ, γ, margin, τ regulariser, K centres).</summary>
     SoftTriple,
-    /// <summary>Smooth Proxy Anchor (Table V's row; without a confidence module it uses its own rule on S).</summary>
+    /// <summary>Smooth Proxy Anchor (Table V's row): confidences from the confidence module of <see cref="LossConfig.Confidence"/>.</summary>
     SmoothProxyAnchor,
 }
 
@@ -48,6 +48,9 @@ public sealed record LossConfig
     /// <summary>Smooth Proxy Anchor parameters.</summary>
     public SmoothProxyAnchorOptions SmoothProxyAnchor { get; init; } = new();
 
+    /// <summary>Smooth Proxy Anchor's confidence module (used only when <see cref="Base"/> is <see cref="BaseLossKind.SmoothProxyAnchor"/>).</summary>
+    public ConfidenceModuleConfig Confidence { get; init; } = new();
+
     /// <summary>A short label such as <c>cp+proxy-anchor</c>.</summary>
     public string Label() => (CalibrateProxy ? "cp+" : "") + Base switch
     {
@@ -63,12 +66,13 @@ public sealed record LossConfig
     {
         if (!Enum.IsDefined(Base)) throw new ArgumentException($"Loss.Base must be one of {string.Join(", ", Enum.GetNames<BaseLossKind>())}; got {Base}.", nameof(Base));
         if (ProxiesPerClass < 1) throw new ArgumentException($"Loss.ProxiesPerClass must be >= 1; got {ProxiesPerClass}.", nameof(ProxiesPerClass));
-        if (Cp is null || ProxyAnchor is null || ProxyNca is null || SoftTriple is null || SmoothProxyAnchor is null)
-            throw new ArgumentException("Loss.Cp, Loss.ProxyAnchor, Loss.ProxyNca, Loss.SoftTriple and Loss.SmoothProxyAnchor must not be null.", nameof(Cp));
+        if (Cp is null || ProxyAnchor is null || ProxyNca is null || SoftTriple is null || SmoothProxyAnchor is null || Confidence is null)
+            throw new ArgumentException("Loss.Cp, Loss.ProxyAnchor, Loss.ProxyNca, Loss.SoftTriple, Loss.SmoothProxyAnchor and Loss.Confidence must not be null.", nameof(Cp));
         if (Cp.StartEpoch < 0) throw new ArgumentException($"Loss.Cp.StartEpoch must be >= 0; got {Cp.StartEpoch}.", nameof(Cp));
         if (Cp.QueuePerClass < 1) throw new ArgumentException($"Loss.Cp.QueuePerClass must be >= 1; got {Cp.QueuePerClass}.", nameof(Cp));
         if (Cp.ProxiesPerClass < 1) throw new ArgumentException($"Loss.Cp.ProxiesPerClass must be >= 1; got {Cp.ProxiesPerClass}.", nameof(Cp));
         if (Cp.Lambda < 0) throw new ArgumentException($"Loss.Cp.Lambda must be >= 0; got {Cp.Lambda}.", nameof(Cp));
+        Confidence.Validate();
         return this;
     }
 }

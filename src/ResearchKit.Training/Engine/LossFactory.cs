@@ -9,7 +9,22 @@ namespace ResearchKit.Training.Engine;
 /// <param name="Module">The loss as a module (parameters = proxies; buffers = the CP queue).</param>
 /// <param name="Objective">The same object as an <see cref="IProxyObjective"/>.</param>
 /// <param name="Proxies">The proxy head (for the deviation metric).</param>
-public sealed record BuiltObjective(nn.Module Module, IProxyObjective Objective, ProxySimilarity Proxies);
+public sealed record BuiltObjective(nn.Module Module, IProxyObjective Objective, ProxySimilarity Proxies)
+{
+    /// <summary>
+    /// The loss of a batch, with per-sample class confidences (N x C) for a confidence-weighted base loss
+    /// (Smooth Proxy-Anchor) when given; without them the same as <see cref="IProxyObjective.Compute"/>.
+    /// </summary>
+    /// <exception cref="ArgumentException">Confidences for an objective or base loss that takes none.</exception>
+    public LossOutput Compute(Tensor embeddings, Tensor labels, int epoch, Tensor? confidences) => confidences is null
+        ? Objective.Compute(embeddings, labels, epoch)
+        : Objective switch
+        {
+            ProxyObjective plain => plain.Compute(embeddings, labels, confidences),
+            CalibrateProxyObjective cp => cp.Step(embeddings, labels, epoch, confidences).Loss,
+            _ => throw new ArgumentException($"the objective {Objective.GetType().Name} takes no confidences", nameof(confidences)),
+        };
+}
 
 /// <summary>Maps a <see cref="LossConfig"/> to the loss core's objectives (<see cref="ProxyObjective"/> or <see cref="CalibrateProxyObjective"/>).</summary>
 public static class LossFactory

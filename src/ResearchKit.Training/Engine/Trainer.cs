@@ -65,6 +65,12 @@ public static class Trainer
         net.to(device);
         loss.Module.to(device);   // before the optimizer: .to() replaces parameter objects (platform.md §5.2)
         var setup = OptimizerFactory.AdamW(ParameterGroups.From(net, loss.Module), cfg);
+        // Smooth Proxy-Anchor: train the confidence module on frozen features before any step (and before a checkpoint
+        // overwrites the pretrained weights on resume); null for every other loss.
+        using var confidence = ConfidenceStage.Build(cfg, data, net, device, workers, opts.FeatureCacheDirectory ?? run.Root);
+        if (confidence?.Quality is { } q)
+            progress.Message($"confidence module ({confidence.Features}): true class on top for {q.FlippedTrueIsTop:P1} of {q.Flipped} flipped samples, " +
+                $"label on top for {q.CleanLabelIsTop:P1} of {q.Clean} clean samples");
 
         var sampler = new RandomBatchSampler(data.Train.Count, cfg.BatchSize, cfg.Seed);
         var loader = new DataLoader(data.Train, sampler, data.TrainPipeline,
@@ -122,7 +128,7 @@ public static class Trainer
                     using var batch = batches.Current;
                     using var scope = NewDisposeScope();
                     setup.Optimizer.zero_grad();
-                    var output = loss.Objective.Compute(net.forward(batch.Images), batch.Labels, epoch);
+                    var output = loss.Compute(net.forward(batch.Images), batch.Labels, epoch, confidence?.Table.Rows(batch.Indices, device));
                     timer.Stop(Phase.Forward);
                     output.Total.backward();
                     Freezing.ClipGradValue(net.parameters(), cfg.GradClipValue);
@@ -145,6 +151,7 @@ public static class Trainer
                 [LossMetric] = lossCount > 0 ? lossSum / lossCount : double.NaN,
                 [LrMetric] = setup.LearningRate(ParamGroupRole.Backbone) ?? cfg.LearningRate,
             };
+            if (confidence is not null) foreach (var (k, v) in confidence.Metrics) metrics[k] = v;
             schedule.step();
             if (cfg.DeviationEveryEpochs > 0 && (epoch + 1) % cfg.DeviationEveryEpochs == 0)
             {

@@ -20,4 +20,8 @@ public sealed record TrainerOptions
 
     /// <summary>Data root for the data set registry (null = the default).</summary>
     public string? DataRoot { get; init; }
+
+    /// <summary>Folder for cached frozen-backbone features of Smooth Proxy-Anchor's confidence module (shared by runs;
+    /// null = the run folder). Files are keyed by split, backbone, weights and pipeline, so a stale file is re-extracted.</summary>
+    public string? FeatureCacheDirectory { get; init; }
 }

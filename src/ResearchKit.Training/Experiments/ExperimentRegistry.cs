@@ -108,7 +108,7 @@ public static class ExperimentRegistry
         [
             ("Proxy Anchor", BaseLossKind.ProxyAnchor, false, [66.1, 62.6, 57.4], [83.6, 79.1, 71.7]),
             ("CP+PA", BaseLossKind.ProxyAnchor, true, [67.0, 64.0, 59.3], [85.1, 81.4, 73.6]),
-            ("Smooth Proxy Anchor", BaseLossKind.SmoothProxyAnchor, false, null, null),
+            ("Smooth Proxy Anchor", BaseLossKind.SmoothProxyAnchor, false, null, null),   // with its confidence module (LossConfig.Confidence)
         ];
         for (int i = 0; i < rates.Length; i++)
             foreach (var row in rows)

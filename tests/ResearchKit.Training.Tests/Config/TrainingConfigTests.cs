@@ -44,6 +44,30 @@ public class TrainingConfigTests
     }
 
     [Fact]
+    public void Confidence_module_section_round_trips_and_defaults()
+    {
+        var d = new ConfidenceModuleConfig();
+        Assert.Equal((ConfidenceSource.Module, ConfidenceFeatureSource.Auto, 0, 10, 1e-3, 64), (d.Source, d.Features, d.HiddenSize, d.Epochs, d.LearningRate, d.BatchSize));
+        var c = new TrainingConfig
+        {
+            Loss = new LossConfig
+            {
+                Base = BaseLossKind.SmoothProxyAnchor, CalibrateProxy = false,
+                SmoothProxyAnchor = new ResearchKit.Losses.SmoothProxyAnchorOptions { Mu = 0.3, Beta = 5, Theta = 0.4 },
+                Confidence = new ConfidenceModuleConfig { Features = ConfidenceFeatureSource.RawPixels, HiddenSize = 128, Epochs = 4, LearningRate = 3e-3, WeightDecay = 0, BatchSize = 32 },
+            },
+        };
+        var json = TrainingConfigJson.Serialize(c);
+        Assert.Contains("\"features\": \"rawPixels\"", json);
+        Assert.Contains("\"hiddenSize\": 128", json);
+        var back = TrainingConfigJson.Deserialize(json);
+        Assert.Equal(c.Loss.Confidence, back.Loss.Confidence);
+        Assert.Equal(c.Loss.SmoothProxyAnchor, back.Loss.SmoothProxyAnchor);
+        Assert.Equal(json, TrainingConfigJson.Serialize(back));
+        Assert.Equal(new ConfidenceModuleConfig(), TrainingConfigJson.Deserialize("""{"loss": {"base": "smoothProxyAnchor"}}""").Loss.Confidence);
+    }
+
+    [Fact]
     public void Missing_fields_take_defaults()
     {
         var c = TrainingConfigJson.Deserialize("""{"epochs": 3, "schedule": {"stepSize": 2}}""");
@@ -60,6 +84,9 @@ public class TrainingConfigTests
     [InlineData("""{"epochs": 2, "warmupEpochs": 2}""", "WarmupEpochs")]
     [InlineData("""{"schedule": {"gamma": 1.5}}""", "Schedule.Gamma")]
     [InlineData("""{"loss": {"proxiesPerClass": 0}}""", "ProxiesPerClass")]
+    [InlineData("""{"loss": {"confidence": {"epochs": 0}}}""", "Loss.Confidence.Epochs")]
+    [InlineData("""{"loss": {"confidence": {"hiddenSize": -1}}}""", "Loss.Confidence.HiddenSize")]
+    [InlineData("""{"loss": {"confidence": {"features": "pixels"}}}""", "$.loss.confidence.features")]
     public void Bad_configs_are_rejected_naming_the_field(string json, string expected)
     {
         var ex = Assert.Throws<ArgumentException>(() => TrainingConfigJson.Deserialize(json));
