@@ -73,6 +73,20 @@ public class TrainerTests(GlyphsTinyFixture fixture) : IClassFixture<GlyphsTinyF
             $"PA MAP@R {result.FinalMetrics[RetrievalResult.Names.MapAtR]:F4} vs raw pixels {baseline.MapAtR:F4}");
     }
 
+    [Fact]
+    public void Evaluating_the_last_checkpoint_reproduces_the_runs_final_metrics()
+    {
+        using var dir = new TempDir();
+        var cfg = Quick with { Epochs = 2 };
+        var result = Trainer.Train(cfg, dir.File("run"), Options());
+        var ckpt = new CheckpointStore(Path.Combine(dir.File("run"), "checkpoints")).PathFor(cfg.Epochs);
+        var eval = CheckpointEvaluation.Evaluate(ckpt, dataset: fixture.Dataset);
+        Assert.Equal(fixture.Dataset.Test.Count, eval.TestImages);
+        foreach (var name in new[] { RetrievalResult.Names.MapAtR, RetrievalResult.Names.PrecisionAt1, RetrievalResult.Names.RPrecision })
+            Assert.Equal(result.FinalMetrics[name], eval.Metrics[name], 12);
+        Assert.Throws<FileNotFoundException>(() => CheckpointEvaluation.Evaluate(Path.Combine(dir.Path, "missing.ckpt")));
+    }
+
     private static void AssertSameCheckpoint(string runA, string runB, int epoch)
     {
         var a = CheckpointStore.ReadSections(new CheckpointStore(Path.Combine(runA, "checkpoints")).PathFor(epoch));

@@ -1,0 +1,44 @@
+using ResearchKit.Data;
+using ResearchKit.Training.Models;
+using ResearchKit.Training.Runs;
+using TorchSharp;
+
+namespace ResearchKit.Training.Engine;
+
+/// <summary>The retrieval metrics of a saved checkpoint on its run's held-out classes (<c>researchkit eval</c>).</summary>
+public static class CheckpointEvaluation
+{
+    /// <summary>Rebuilds the network from the run's config, loads the checkpoint's model section and evaluates the test split.</summary>
+    /// <param name="checkpointPath">A checkpoint file, <c>&lt;run&gt;/checkpoints/epoch-NNNN.ckpt</c>.</param>
+    /// <param name="computeNmi">Also compute NMI.</param>
+    /// <param name="dataset">An already loaded data set for the run's config (optional; loaded from the registry otherwise).</param>
+    /// <exception cref="FileNotFoundException">The checkpoint or its run's config is missing.</exception>
+    public static CheckpointMetrics Evaluate(string checkpointPath, bool computeNmi = false, ZeroShotDataset? dataset = null)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(checkpointPath);
+        var path = Path.GetFullPath(checkpointPath);
+        if (!File.Exists(path)) throw new FileNotFoundException($"checkpoint not found: {path}", path);
+        // The run folder is the checkpoint folder's parent; its config rebuilds the network.
+        var runDir = Path.GetDirectoryName(Path.GetDirectoryName(path))
+            ?? throw new ArgumentException($"expected <run>/checkpoints/<file> but got {path}", nameof(checkpointPath));
+        using var run = RunDirectory.Open(runDir);
+        var cfg = run.LoadConfig();
+        var net = BackboneRegistry.Default.CreateEmbeddingNetwork(cfg.Backbone,
+            new EmbeddingHeadOptions { EmbeddingSize = cfg.EmbeddingSize, Pooling = cfg.Pooling });
+        var device = torch.device(cfg.Device);
+        net.to(device);
+        CheckpointStore.Load(path, new CheckpointTargets { Modules = new Dictionary<string, torch.nn.Module> { ["model"] = net }, RestoreTorchRng = false });
+        var data = TrainingData.For(cfg, dataset);
+        var metrics = Trainer.Evaluate(net, data.Dataset.Test, data.EvalPipeline, Math.Max(cfg.BatchSize, 256), device, cfg.Workers, computeNmi);
+        return new CheckpointMetrics(path, cfg.Dataset, data.Dataset.Test.Count, data.Dataset.Test.ClassCount, metrics);
+    }
+}
+
+/// <summary>Metrics of one checkpoint.</summary>
+/// <param name="Checkpoint">The checkpoint file.</param>
+/// <param name="Dataset">The run's data set.</param>
+/// <param name="TestImages">Images in the evaluated split.</param>
+/// <param name="TestClasses">Classes in the evaluated split.</param>
+/// <param name="Metrics">Metric name → value (PML names: recall_at_k, precision_at_1, r_precision, mean_average_precision_at_r, NMI).</param>
+public sealed record CheckpointMetrics(string Checkpoint, string Dataset, int TestImages, int TestClasses,
+    IReadOnlyDictionary<string, double> Metrics);
