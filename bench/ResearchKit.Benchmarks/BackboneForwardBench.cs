@@ -22,8 +22,8 @@ public sealed class BackboneForwardBench : IBenchCommand
     /// <inheritdoc/>
     public int Run(string[] args)
     {
-        int iters = Arg(args, "--iters", 2), batch = Arg(args, "--batch", 32), threads = Arg(args, "--threads", 0);
-        var only = ArgString(args, "--only")?.Split(',', StringSplitOptions.RemoveEmptyEntries);
+        int iters = BenchArgs.Int(args, "--iters", 2), batch = BenchArgs.Int(args, "--batch", 32), threads = BenchArgs.Int(args, "--threads", 0);
+        var only = BenchArgs.String(args, "--only")?.Split(',', StringSplitOptions.RemoveEmptyEntries);
         Determinism.Initialize(0, threads);
         Console.WriteLine($"threads={get_num_threads()} batch={batch} timed iterations={iters}");
         Console.WriteLine($"{"backbone",-16} {"params",12} {"input",14} {"output",18} {"ms/batch",10} {"img/s",8}");
@@ -46,17 +46,5 @@ public sealed class BackboneForwardBench : IBenchCommand
             net.Dispose();
         }
         return 0;
-    }
-
-    private static int Arg(string[] args, string name, int fallback)
-    {
-        var s = ArgString(args, name);
-        return s is null ? fallback : int.Parse(s, CultureInfo.InvariantCulture);
-    }
-
-    private static string? ArgString(string[] args, string name)
-    {
-        int i = Array.IndexOf(args, name);
-        return i >= 0 && i + 1 < args.Length ? args[i + 1] : null;
     }
 }

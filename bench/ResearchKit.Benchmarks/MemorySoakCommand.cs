@@ -22,9 +22,9 @@ public sealed class MemorySoakCommand : IBenchCommand
     /// <inheritdoc/>
     public int Run(string[] args)
     {
-        int steps = Arg(args, "--steps", 2000), threads = Arg(args, "--threads", 2);
+        int steps = BenchArgs.Int(args, "--steps", 2000), threads = BenchArgs.Int(args, "--threads", 2);
         // A quarter of the run by default: the allocator can take a few hundred steps to settle (one run jumped once, then stayed flat).
-        int warmup = Arg(args, "--warmup", steps / 4);
+        int warmup = BenchArgs.Int(args, "--warmup", steps / 4);
         const int n = 150, d = 512, c = 100;
         set_num_threads(threads);
         var g = new Generator(0);
@@ -76,11 +76,5 @@ public sealed class MemorySoakCommand : IBenchCommand
     {
         var fields = File.ReadAllText("/proc/self/statm").Split(' ');
         return long.Parse(fields[1]) * Environment.SystemPageSize;
-    }
-
-    private static int Arg(string[] args, string name, int fallback)
-    {
-        int i = Array.IndexOf(args, name);
-        return i >= 0 && i + 1 < args.Length ? int.Parse(args[i + 1]) : fallback;
     }
 }
