@@ -22,10 +22,10 @@ public sealed class SopEvalCommand : IBenchCommand
     /// <inheritdoc />
     public int Run(string[] args)
     {
-        int n = IntArg(args, "--n", 60502), dim = IntArg(args, "--dim", 512), classes = IntArg(args, "--classes", 11316);
-        int seed = IntArg(args, "--seed", 0), threads = IntArg(args, "--threads", Environment.ProcessorCount);
-        int? chunk = args.Contains("--chunk") ? IntArg(args, "--chunk", 0) : null;
-        double spread = double.Parse(StringArg(args, "--spread", "2.5"), CultureInfo.InvariantCulture);
+        int n = BenchArgs.Int(args, "--n", 60502), dim = BenchArgs.Int(args, "--dim", 512), classes = BenchArgs.Int(args, "--classes", 11316);
+        int seed = BenchArgs.Int(args, "--seed", 0), threads = BenchArgs.Int(args, "--threads", Environment.ProcessorCount);
+        int? chunk = args.Contains("--chunk") ? BenchArgs.Int(args, "--chunk", 0) : null;
+        double spread = double.Parse(BenchArgs.String(args, "--spread", "2.5"), CultureInfo.InvariantCulture);
         torch.set_num_threads(threads);
 
         var (embeddings, labels) = SyntheticSop(n, dim, classes, spread, seed);
@@ -33,7 +33,8 @@ public sealed class SopEvalCommand : IBenchCommand
         Console.WriteLine($"data: {n} x {dim} float32, {classes} classes (sizes {ClassSizeSummary(labels)}), threads {torch.get_num_threads()}, chunk {effectiveChunk}{(chunk is null ? " (auto)" : "")}");
 
         // Warm-up (thread pools, allocator) on a small slice, outside the measurements.
-        using (var warmEmb = embeddings.narrow(0, 0, 4000)) using (var warmLab = labels.narrow(0, 0, 4000))
+        int warm = Math.Min(4000, n);
+        using (var warmEmb = embeddings.narrow(0, 0, warm)) using (var warmLab = labels.narrow(0, 0, warm))
             RetrievalEvaluator.Evaluate(warmEmb, warmLab, new RetrievalOptions { RecallKs = [1, 10] });
 
         GC.Collect();
@@ -101,13 +102,4 @@ public sealed class SopEvalCommand : IBenchCommand
 
     /// <summary>Writing 5 to clear_refs resets the peak resident set size (VmHWM) of this process.</summary>
     private static void ResetPeakRss() => File.WriteAllText("/proc/self/clear_refs", "5");
-
-    private static int IntArg(string[] args, string name, int fallback) =>
-        int.Parse(StringArg(args, name, fallback.ToString(CultureInfo.InvariantCulture)), CultureInfo.InvariantCulture);
-
-    private static string StringArg(string[] args, string name, string fallback)
-    {
-        int i = Array.IndexOf(args, name);
-        return i >= 0 && i + 1 < args.Length ? args[i + 1] : fallback;
-    }
 }
