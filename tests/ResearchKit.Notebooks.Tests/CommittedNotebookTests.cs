@@ -19,6 +19,7 @@ public sealed class NotebookScratch : IDisposable
 /// Every committed notebook runs headlessly at the smoke profile (runs cut to two epochs, figures exported to a temporary
 /// folder) without a cell error, and what it exports are real images. CI's guarantee that the notebooks still work.
 /// </summary>
+[Collection(NotebookRuns.Name)]
 public class CommittedNotebookTests(NotebookScratch scratch) : IClassFixture<NotebookScratch>
 {
     // What CI sets, where a notebook declares it; anything else keeps the notebook's default.

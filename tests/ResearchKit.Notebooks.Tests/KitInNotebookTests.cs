@@ -5,6 +5,7 @@ using ResearchKit.Notebooks.Running;
 namespace ResearchKit.Notebooks.Tests;
 
 /// <summary>Notebooks that use the kit: TorchSharp through #r, charts and data frames on display, the committed smoke notebook.</summary>
+[Collection(NotebookRuns.Name)]
 public class KitInNotebookTests
 {
     private static string Stdout(NotebookRunResult r, int cell) => string.Concat(r.Executed.Cells[cell].Json["outputs"]!.AsArray()

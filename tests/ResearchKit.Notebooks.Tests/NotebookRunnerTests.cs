@@ -6,6 +6,7 @@ using ResearchKit.Notebooks.Running;
 
 namespace ResearchKit.Notebooks.Tests;
 
+[Collection(NotebookRuns.Name)]
 public class NotebookRunnerTests
 {
     private static async Task<NotebookRunResult> Run(string path, Dictionary<string, string>? parameters = null, string? outDir = null) =>
@@ -165,12 +166,12 @@ public class NotebookRunnerTests
         Assert.True(emit.Success);
         Directory.CreateDirectory(dir.File("nbs"));
         var nb = Path.Combine(dir.Path, "nbs", "ref.ipynb");
-        NotebookDocument.Create([NewCell.Code("#r \"../lib/TinyLib.dll\"\nConsole.WriteLine(Tiny.Answer.Get());")]).Save(nb);
+        NotebookDocument.Create([NewCell.Code("#r \"../lib/TinyLib.dll\"\nConsole.WriteLine(Tiny.Answer.Get());\nConsole.WriteLine(System.IO.Directory.GetCurrentDirectory());")]).Save(nb);
 
         var before = Directory.GetCurrentDirectory();
         var r = (await Run(nb)).EnsureSuccess();
 
-        Assert.Equal("42\n", Stdout(r, 0));
+        Assert.Equal($"42\n{Path.Combine(dir.Path, "nbs")}\n", Stdout(r, 0)); // the kernel starts in the notebook folder, as in VS Code
         Assert.Equal(before, Directory.GetCurrentDirectory()); // the notebook folder is current only during the run
     }
 

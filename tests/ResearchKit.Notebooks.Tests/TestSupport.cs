@@ -137,3 +137,14 @@ internal sealed class DecodedPng
 
     private static int ReadInt(byte[] b, int i) => (b[i] << 24) | (b[i + 1] << 16) | (b[i + 2] << 8) | b[i + 3];
 }
+
+/// <summary>
+/// Test classes that run notebooks. A run makes the notebook folder the process's current directory, so these classes
+/// must not run beside each other: one would read the directory another run has set.
+/// </summary>
+[CollectionDefinition(Name)]
+public sealed class NotebookRuns
+{
+    /// <summary>The collection's name.</summary>
+    public const string Name = "notebook runs";
+}
