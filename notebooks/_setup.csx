@@ -56,14 +56,14 @@ string ShortMetric(string metric) => metric.Replace("recall_at_", "R@").Replace(
 
 /// <summary>
 /// A registry profile, optionally cut to <paramref name="epochs"/> (0 keeps the profile's): the CP start epoch keeps its
-/// fraction of the run (at least epoch 1 when there are two or more epochs), the LR steps every third of the run.
+/// fraction of the run, the LR steps every third of the run.
 /// </summary>
 ExperimentProfile NotebookProfile(string name, int epochs = 0)
 {
     var p = Profiles.Get(name);
     if (epochs <= 0 || epochs == p.Base.Epochs) return p;
     var b = p.Base;
-    int start = Math.Clamp((int)Math.Round(b.Loss.Cp.StartEpoch * epochs / (double)b.Epochs), epochs > 1 ? 1 : 0, Math.Max(0, epochs - 1));
+    int start = Math.Clamp((int)Math.Round(b.Loss.Cp.StartEpoch * epochs / (double)b.Epochs), 0, Math.Max(0, epochs - 1));
     return p with
     {
         Base = b with

@@ -53,6 +53,8 @@ public static class Trainer
     private static TrainingResult Run(TrainingConfig cfg, RunDirectory run, TrainerOptions opts, bool resume)
     {
         var progress = opts.Progress;
+        // A finished run resumes to its result without loading data or rebuilding anything (e.g. the confidence stage).
+        if (resume && FinishedResult(run, cfg) is { } finished) return finished;
         Determinism.Initialize(cfg.Seed, cfg.Threads);
         var device = torch.device(cfg.Device);
         var data = TrainingData.For(cfg, opts.Dataset, opts.DataRoot);
@@ -91,11 +93,7 @@ public static class Trainer
                 progress.Message($"resumed {run.Root} at epoch {startEpoch} (step {step})");
             }
         }
-        if (startEpoch >= cfg.Epochs && File.Exists(run.ResultPath))
-        {
-            var done = JsonSerializer.Deserialize<TrainingResult>(File.ReadAllText(run.ResultPath), TrainingConfigJson.Options)!;
-            return done with { Timings = TrainingTimings.Zero };
-        }
+        if (startEpoch >= cfg.Epochs && FinishedResult(run, cfg) is { } done) return done;
         var schedule = LrSchedules.Create(setup.Optimizer, cfg.Schedule, cfg.Epochs, completedEpochs: startEpoch);
 
         var timer = new PhaseTimer();
@@ -181,6 +179,13 @@ public static class Trainer
         var result = new TrainingResult(run.Root, true, cfg.Epochs, step, last, timer.Timings());
         run.WriteResult(result);
         return result;
+    }
+
+    private static TrainingResult? FinishedResult(RunDirectory run, TrainingConfig cfg)
+    {
+        if (!File.Exists(run.ResultPath)) return null;
+        var done = JsonSerializer.Deserialize<TrainingResult>(File.ReadAllText(run.ResultPath), TrainingConfigJson.Options);
+        return done is { Completed: true } && done.EpochsCompleted >= cfg.Epochs ? done with { Timings = TrainingTimings.Zero } : null;
     }
 
     private static TrainingResult Stopped(RunDirectory run, int startEpoch, long step, IReadOnlyDictionary<string, double> last, PhaseTimer timer) =>

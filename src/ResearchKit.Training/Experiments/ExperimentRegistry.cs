@@ -84,17 +84,17 @@ public static class ExperimentRegistry
             .Add("cub", "SoftTriple", (Map, 25.64)).Add("cars", "SoftTriple", (Map, 26.06)).Add("sop", "SoftTriple", (Map, 47.35));
         // The paper's Proxy-NCA rows use D = 64; the other profiles keep their own D for every row.
         static TrainingConfig Nca(ExperimentProfile p, TrainingConfig c, bool cp) => Loss(c with { EmbeddingSize = p.HasPaperNumbers ? 64 : c.EmbeddingSize },
-            l => l with { Base = BaseLossKind.ProxyNca, CalibrateProxy = cp, Cp = l.Cp with { ProxiesPerClass = cp && p.HasPaperNumbers ? 3 : l.Cp.ProxiesPerClass } });
-        static TrainingConfig Base(ExperimentProfile p, TrainingConfig c, BaseLossKind b, bool cp) =>
-            Loss(c, l => l with { Base = b, CalibrateProxy = cp, Cp = l.Cp with { ProxiesPerClass = cp && p.HasPaperNumbers ? 3 : l.Cp.ProxiesPerClass } });
+            l => l with { Base = BaseLossKind.ProxyNca, CalibrateProxy = cp });
+        // CP rows take the profile's CP settings (K = 3 as in the paper); the base-loss rows their single proxy.
+        static TrainingConfig Base(TrainingConfig c, BaseLossKind b, bool cp) => Loss(c, l => l with { Base = b, CalibrateProxy = cp });
         return new Experiment("table4", "CP + each base loss (Proxy-NCA, SoftTriple, Proxy Anchor) against the base loss",
         [
             new("Proxy-NCA", (p, c) => Nca(p, c, false)),
             new("CP+Proxy-NCA", (p, c) => Nca(p, c, true)),
-            new("SoftTriple", (p, c) => Base(p, c, BaseLossKind.SoftTriple, false)),
-            new("CP+SoftTriple", (p, c) => Base(p, c, BaseLossKind.SoftTriple, true)),
-            new("Proxy Anchor", (p, c) => Base(p, c, BaseLossKind.ProxyAnchor, false)),
-            new("CP+PA", (p, c) => Base(p, c, BaseLossKind.ProxyAnchor, true)),
+            new("SoftTriple", (_, c) => Base(c, BaseLossKind.SoftTriple, false)),
+            new("CP+SoftTriple", (_, c) => Base(c, BaseLossKind.SoftTriple, true)),
+            new("Proxy Anchor", (_, c) => Base(c, BaseLossKind.ProxyAnchor, false)),
+            new("CP+PA", (_, c) => Base(c, BaseLossKind.ProxyAnchor, true)),
         ], [R1, R2, R4, R8, Map], paper, PaperDatasets: ["cub", "cars", "sop"]);
     }
 
@@ -121,11 +121,28 @@ public static class ExperimentRegistry
         return new Experiment("table5", "symmetric label noise 10/20/50 %: PA, CP+PA, Smooth Proxy Anchor", variants, [P1, Map], paper);
     }
 
-    /// <summary>Fig. 3: proxy–center deviation (Eq. 10) per epoch, with and without CP.</summary>
-    public static Experiment Fig3() => new("fig3", "deviation (Eq. 10) per epoch, PA with and without CP",
+    /// <summary>The paper's start epoch (12 of 60).</summary>
+    public const int PaperStartEpoch = 12;
+
+    /// <summary>
+    /// The start epoch of Fig. 3's CP run: the paper's 12 of 60 scaled to the profile's run length (whatever the profile's own
+    /// start epoch), so the figure shows what switching the global center on does to the deviation.
+    /// </summary>
+    public static int Fig3StartEpoch(ExperimentProfile profile)
+    {
+        ArgumentNullException.ThrowIfNull(profile);
+        return StartAt(profile, profile.Base, PaperStartEpoch);
+    }
+
+    // A start epoch in the paper's units (of 60) scaled to the profile, inside the (possibly shortened) run.
+    private static int StartAt(ExperimentProfile p, TrainingConfig c, int paperEpoch) => Math.Min(p.ScaledEpoch(paperEpoch), c.Epochs - 1);
+
+    /// <summary>Fig. 3: proxy–center deviation (Eq. 10) per epoch, with and without CP (CP switched on at <see cref="Fig3StartEpoch"/>).</summary>
+    public static Experiment Fig3() => new("fig3", "deviation (Eq. 10) per epoch, PA with and without CP (CP from the paper's scaled start epoch)",
     [
         new("PA", (_, c) => WithCp(c, false) with { DeviationEveryEpochs = 1 }),
-        new("CP+PA", (_, c) => WithCp(c, true) with { DeviationEveryEpochs = 1 }),
+        new("CP+PA", (p, c) => Loss(WithCp(c, true), l => l with { Cp = l.Cp with { StartEpoch = StartAt(p, c, PaperStartEpoch) } })
+            with { DeviationEveryEpochs = 1 }),
     ], [Trainer.DeviationMetric, Trainer.DeviationPairwiseMetric, R1, Map], PaperNumbers.None, PerEpoch: true);
 
     /// <summary>Fig. 4: queue capacity (total entries M·C) and start-epoch sweeps of CP+PA.</summary>
@@ -134,15 +151,15 @@ public static class ExperimentRegistry
         var variants = new List<ExperimentVariant>();
         // The paper sweeps total capacity (best 3000–3500 with CUB's 100 classes, i.e. M = 30–35 per class).
         foreach (var perClass in new[] { 10, 20, 30, 35, 40, 50 })
-            variants.Add(new($"M={perClass}", (p, c) => Loss(c, l => l with
+            variants.Add(new($"M={perClass}", (_, c) => Loss(c, l => l with
             {
                 CalibrateProxy = true,
-                Cp = l.Cp with { QueuePerClass = p.HasPaperNumbers ? perClass : Math.Max(1, perClass * l.Cp.QueuePerClass / 30) },
+                Cp = l.Cp with { QueuePerClass = perClass },
             })));
         foreach (var start in new[] { 0, 4, 8, 12, 16, 20 })
             variants.Add(new($"start={start}/60", (p, c) => Loss(c, l => l with
             {
-                CalibrateProxy = true, Cp = l.Cp with { StartEpoch = Math.Min(p.ScaledEpoch(start), c.Epochs - 1) },
+                CalibrateProxy = true, Cp = l.Cp with { StartEpoch = StartAt(p, c, start) },
             })));
         return new Experiment("fig4", "CP+PA queue capacity per class M and start-epoch sweeps (start epoch scaled to the profile's epochs)",
             variants, [R1, Map], PaperNumbers.None);

@@ -50,4 +50,20 @@ public class ExperimentRegistryTests(GlyphsTinyFixture fixture) : IClassFixture<
         Assert.Equal(new[] { false, true, true }, t1.Select(p => p.Config.Loss.CalibrateProxy));
         Assert.Equal(new[] { 1.0, 0.0, 1.0 }, t1.Select(p => p.Config.Loss.Cp.Lambda));
     }
+
+    [Theory]
+    [InlineData("paper")]
+    [InlineData("default")]
+    [InlineData("smoke")]
+    public void Cp_rows_take_the_papers_cp_settings_and_fig3_switches_cp_on_at_the_scaled_start_epoch(string name)
+    {
+        var p = Profiles.Get(name);
+        Assert.Equal(100, p.Base.ProxyLrMultiplier);
+        var t4 = ExperimentRegistry.Get("table4").Plan(p, 1).Where(r => r.Dataset == p.Datasets[0]).ToDictionary(r => r.Variant, r => r.Config.Loss);
+        Assert.Equal((true, 3, 30, 1.0), (t4["CP+PA"].CalibrateProxy, t4["CP+PA"].Cp.ProxiesPerClass, t4["CP+PA"].Cp.QueuePerClass, t4["CP+PA"].Cp.Lambda));
+        Assert.Equal((false, 1), (t4["Proxy Anchor"].CalibrateProxy, t4["Proxy Anchor"].ProxiesPerClass));
+        var fig3 = ExperimentRegistry.Get("fig3").Plan(p, 1).Single(r => r.Dataset == p.Datasets[0] && r.Variant == "CP+PA");
+        Assert.Equal((int)Math.Round(12 * p.Base.Epochs / 60.0), fig3.Config.Loss.Cp.StartEpoch);
+        Assert.Equal(fig3.Config.Loss.Cp.StartEpoch, ExperimentRegistry.Fig3StartEpoch(p));
+    }
 }

@@ -64,6 +64,29 @@ public class SmoothProxyAnchorTrainerTests(GlyphsTinyFixture fixture) : IClassFi
     }
 
     [Fact]
+    public void Resuming_a_finished_run_returns_its_result_without_rebuilding_the_confidence_stage()
+    {
+        using var dir = new TempDir();
+        var cfg = Noisy with
+        {
+            Epochs = 1, EvalEveryEpochs = 1,
+            Loss = Noisy.Loss with { Confidence = Noisy.Loss.Confidence with { Features = ConfidenceFeatureSource.FrozenBackbone } },
+        };
+        var run = dir.File("run");
+        var result = Trainer.Train(cfg, run, Options);
+        var cache = Assert.Single(Directory.GetFiles(run, "confidence-features-*"));
+        File.Delete(cache);
+        var metricsBefore = File.ReadAllText(Path.Combine(run, "metrics.csv"));
+
+        var resumed = Trainer.Resume(run, Options);
+
+        Assert.True(resumed.Completed);
+        Assert.Equal(result.FinalMetrics.OrderBy(kv => kv.Key), resumed.FinalMetrics.OrderBy(kv => kv.Key));
+        Assert.Empty(Directory.GetFiles(run, "confidence-features-*"));   // the frozen-feature pass did not run again
+        Assert.Equal(metricsBefore, File.ReadAllText(Path.Combine(run, "metrics.csv")));
+    }
+
+    [Fact]
     public void Auto_features_are_the_pretrained_backbone_or_raw_pixels()
     {
         Assert.Equal(ConfidenceFeatureSource.RawPixels, ConfidenceStage.Resolve(Noisy));
