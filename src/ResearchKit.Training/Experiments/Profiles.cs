@@ -58,7 +58,7 @@ public static class Profiles
     private static TrainingConfig SmallConfig(string dataset, int epochs, int batch) => new()
     {
         Dataset = dataset, Backbone = BackboneRegistry.GlyphCnnSmall, EmbeddingSize = 64, BatchSize = batch, Epochs = epochs,
-        LearningRate = 1e-3, WarmupEpochs = 0, BatchNormFreeze = BatchNormFreeze.None, Threads = 1, DeviationEveryEpochs = 0,
+        LearningRate = 1e-3, WarmupEpochs = 0, BatchNormFreeze = BatchNormFreeze.None, Threads = 1,
         Schedule = new LrScheduleConfig { StepSize = Math.Max(1, epochs / 3), Gamma = 0.5 }, EvalEveryEpochs = epochs,
         Loss = new LossConfig { Cp = new CalibrateProxyOptions { StartEpoch = 0 } },
     };
