@@ -1,3 +1,4 @@
+using ResearchKit.Losses;
 using ResearchKit.Memory;
 using TorchSharp;
 using static TorchSharp.torch;
@@ -214,5 +215,38 @@ public class GlobalCenterStatisticsTests
         Assert.Equal(new[] { "counts", "entries", "heads" }, center.state_dict().Keys.OrderBy(k => k).ToArray());
         Assert.Equal(3, center.named_buffers().Count());
         Assert.Equal("means", Assert.ThrowsAny<ArgumentException>(() => center.SquaredDeviationSums(zeros(3, 5))).ParamName);
+    }
+
+    [Fact]
+    public void Loading_a_parent_module_reaches_the_queue_statistics()
+    {
+        using var scope = NewDisposeScope();
+        var g = new Generator(12);
+        var rng = new Random(12);
+        CalibrateProxyObjective Make() =>
+            CalibrateProxyObjective.Create(5, 4, new ProxyAnchorLoss(), new CalibrateProxyOptions { StartEpoch = 0, QueuePerClass = 3 },
+                dtype: ScalarType.Float64, generator: g);
+        var a = Make();
+        a.Center.Enqueue(randn(new long[] { 14, 4 }, ScalarType.Float64, generator: g), RandomLabels(rng, 14, 5));
+        var b = Make();
+        b.Center.Enqueue(randn(new long[] { 6, 4 }, ScalarType.Float64, generator: g), RandomLabels(rng, 6, 5));
+        AssertMatchesRecompute(b.Center, "b before load");
+
+        var path = Path.Combine(Path.GetTempPath(), $"rk-cp-stats-{Guid.NewGuid():N}.bin");
+        try
+        {
+            a.save(path);
+            b.load(path);
+            AssertMatchesRecompute(b.Center, "after parent load(path)");
+            Assert.True(b.Center.Means().allclose(a.Center.Means(), 0, 1e-15));
+        }
+        finally { File.Delete(path); }
+
+        var c = Make();
+        c.Center.Enqueue(randn(new long[] { 3, 4 }, ScalarType.Float64, generator: g), RandomLabels(rng, 3, 5));
+        AssertMatchesRecompute(c.Center, "c before load_state_dict");
+        c.load_state_dict(a.state_dict());
+        AssertMatchesRecompute(c.Center, "after parent load_state_dict");
+        Assert.True(c.Center.Means().allclose(a.Center.Means(), 0, 1e-15));
     }
 }
