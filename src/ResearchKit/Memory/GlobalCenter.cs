@@ -70,7 +70,8 @@ public sealed class GlobalCenter : nn.Module, IStateLoadObserver
 
     /// <summary>
     /// Enqueues between exact recomputes of the running statistics from <c>entries</c>. Each enqueue adds and subtracts
-    /// float64 rounding errors of about 1e-16 relative, which grow like a random walk; recomputing every R enqueues keeps
+    /// rows in the float64 class sums, with rounding errors of about 1e-16 relative that grow like a random walk (the
+    /// squared norms are stored per slot and replaced, so they do not drift); recomputing every R enqueues keeps
     /// them near 1e-14 relative at a cost of one full pass per R steps (negligible for R = 1000). It also bounds how long
     /// an unnotified external write to the buffers can go unseen.
     /// </summary>
@@ -109,7 +110,7 @@ public sealed class GlobalCenter : nn.Module, IStateLoadObserver
         using var scope = NewDisposeScope();
         var stats = Statistics();
         var n = counts.clamp_min(1).to_type(ScalarType.Float64);
-        var spread = (stats.SquaredNorms - stats.Sums.square().sum(1) / n).clamp_min(0);
+        var spread = (stats.SquaredNorms() - stats.Sums.square().sum(1) / n).clamp_min(0);
         return spread.to_type(entries.dtype).MoveToOuterDisposeScope();
     }
 
@@ -211,10 +212,12 @@ public sealed class GlobalCenter : nn.Module, IStateLoadObserver
         // Only the last M samples of a class survive; their slots are distinct modulo M.
         var nOfSample = perClass.index_select(0, y);
         var keep = rank.ge(nOfSample - m).nonzero().squeeze(1);
-        var keptLabels = y.index_select(0, keep);
-        var slot = (heads.index_select(0, keptLabels) + rank.index_select(0, keep)).remainder(m);
+        // Usually every row survives (no class has more than M samples in the batch): skip three gathers, one of N x D.
+        bool all = keep.shape[0] == n;
+        var keptLabels = all ? y : y.index_select(0, keep);
+        var slot = (heads.index_select(0, keptLabels) + (all ? rank : rank.index_select(0, keep))).remainder(m);
         var flat = keptLabels * m + slot;
-        var values = normalized.detach().index_select(0, keep).to_type(entries.dtype);
+        var values = (all ? normalized.detach() : normalized.detach().index_select(0, keep)).to_type(entries.dtype);
         var stored = entries.view(NumClasses * m, EmbeddingSize);
         // Bring the statistics up to date (a recompute when stale) before the overwrite, then apply the difference:
         // − the overwritten slots that were valid (slot < counts[c] before this update), + the new rows, both as stored.
@@ -222,7 +225,7 @@ public sealed class GlobalCenter : nn.Module, IStateLoadObserver
         var wasValid = slot.lt(counts.index_select(0, keptLabels)).unsqueeze(1);
         var old64 = stored.index_select(0, flat).to_type(ScalarType.Float64).mul_(wasValid);
         var new64 = values.to_type(ScalarType.Float64);
-        stats.Add(keptLabels, new64, old64);
+        stats.Add(keptLabels, flat, new64, old64);
         stored.index_copy_(0, flat, values);
 
         heads.add_(perClass).remainder_(m);

@@ -5,14 +5,15 @@ namespace ResearchKit.Memory;
 
 /// <summary>
 /// Running per-class statistics of a <see cref="GlobalCenter"/>'s valid entries, in float64: the sums Σ_m g_cm (C x D)
-/// and the squared-norm sums Σ_m ||g_cm||² (C), of the stored (queue-dtype) values. Derived state: it remembers which
+/// and the squared norm of every slot ||g_cm||² (C x M, zero for an invalid slot), of the stored (queue-dtype) values.
+/// The norms are kept per slot, so an overwrite replaces a value instead of subtracting it: only the sums can drift. Derived state: it remembers which
 /// <c>entries</c> tensor it describes and is recomputed from it when that tensor, its device or its dtype changes, when
 /// invalidated, or after a number of incremental updates (drift bound).
 /// </summary>
 internal sealed class QueueStatistics : IDisposable
 {
     private Tensor? sums;
-    private Tensor? squaredNorms;
+    private Tensor? slotSquaredNorms;
     private Tensor? source;            // the entries tensor (object identity) the statistics describe
     private ScalarType sourceDtype;
     private Device? sourceDevice;
@@ -22,8 +23,9 @@ internal sealed class QueueStatistics : IDisposable
     /// <summary>Σ_m g_cm over the valid entries (C x D, float64).</summary>
     public Tensor Sums => sums ?? throw new InvalidOperationException("the statistics have not been computed");
 
-    /// <summary>Σ_m ||g_cm||² over the valid entries (C, float64).</summary>
-    public Tensor SquaredNorms => squaredNorms ?? throw new InvalidOperationException("the statistics have not been computed");
+    /// <summary>Σ_m ||g_cm||² over the valid entries (C, float64; a new tensor).</summary>
+    public Tensor SquaredNorms() =>
+        (slotSquaredNorms ?? throw new InvalidOperationException("the statistics have not been computed")).sum(1);
 
     /// <summary>Number of exact recomputes so far (for tests and diagnostics).</summary>
     public long Recomputes { get; private set; }
@@ -47,11 +49,11 @@ internal sealed class QueueStatistics : IDisposable
         using var noGrad = no_grad();
         var e64 = entries.detach().to_type(ScalarType.Float64);
         var newSums = e64.sum(1).DetachFromDisposeScope();
-        var newSquaredNorms = e64.square().sum(new long[] { 1, 2 }).DetachFromDisposeScope();
+        var newSlotNorms = e64.square().sum(2).DetachFromDisposeScope();
         sums?.Dispose();
-        squaredNorms?.Dispose();
+        slotSquaredNorms?.Dispose();
         sums = newSums;
-        squaredNorms = newSquaredNorms;
+        slotSquaredNorms = newSlotNorms;
         source = entries;
         sourceDtype = entries.dtype;
         sourceDevice = entries.device;
@@ -61,15 +63,18 @@ internal sealed class QueueStatistics : IDisposable
     }
 
     /// <summary>
-    /// Incremental update for one enqueue: adds <paramref name="added"/> and removes <paramref name="removed"/> (both R x D,
-    /// float64, rows of class <paramref name="classes"/>[r]; a removed row that was not a valid entry must be zero).
+    /// Incremental update for one enqueue: rows <paramref name="added"/> (R x D, float64) of classes
+    /// <paramref name="classes"/> go to the distinct flat slots <paramref name="flatSlots"/> (class·M + slot), replacing
+    /// <paramref name="removed"/> (R x D, float64: the old values of slots that were valid, zero rows otherwise).
+    /// No R x D temporary: two index_add_ calls (the second with alpha −1), one row dot product and an index_copy_.
     /// </summary>
-    public void Add(Tensor classes, Tensor added, Tensor removed)
+    public void Add(Tensor classes, Tensor flatSlots, Tensor added, Tensor removed)
     {
         using var scope = NewDisposeScope();
         using var noGrad = no_grad();
-        Sums.index_add_(0, classes, added - removed, 1);
-        SquaredNorms.index_add_(0, classes, added.square().sum(1) - removed.square().sum(1), 1);
+        Sums.index_add_(0, classes, added, 1).index_add_(0, classes, removed, -1);
+        var norms = slotSquaredNorms ?? throw new InvalidOperationException("the statistics have not been computed");
+        norms.view(-1).index_copy_(0, flatSlots, linalg.vecdot(added, added, -1, null));
     }
 
     /// <summary>Counts one incremental update towards the recompute interval.</summary>
@@ -79,8 +84,8 @@ internal sealed class QueueStatistics : IDisposable
     public void Dispose()
     {
         sums?.Dispose();
-        squaredNorms?.Dispose();
-        sums = squaredNorms = null;
+        slotSquaredNorms?.Dispose();
+        sums = slotSquaredNorms = null;
         source = null;
         stale = true;
     }
