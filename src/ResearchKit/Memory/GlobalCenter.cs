@@ -128,9 +128,9 @@ public sealed class GlobalCenter : nn.Module, IStateLoadObserver
     }
 
     /// <summary>
-    /// Marks the running statistics stale, so the next <see cref="Means"/> recomputes them from <c>entries</c>. Call it
-    /// after writing the buffers by any route other than this class, <c>load_state_dict</c> or a loader that notifies
-    /// <see cref="IStateLoadObserver"/> (e.g. <c>Module.load</c> on a parent module).
+    /// Marks the running statistics stale, so the next <see cref="Means"/> recomputes them from <c>entries</c>. Only needed
+    /// after writing the buffers in place through a reference kept from earlier (<see cref="Entries"/>, or a
+    /// <c>state_dict</c> taken before the statistics were last used); the module API's load paths mark them stale already.
     /// </summary>
     public void InvalidateStatistics() => statistics.Invalidate();
 
