@@ -1,3 +1,4 @@
+using ResearchKit.Memory;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -113,6 +114,9 @@ public static class WeightLoader
             foreach (var (_, target, value) in plan)
                 target.copy_(value.to(target.dtype, target.device));
         }
+        // Buffers were written in place: modules with derived state (e.g. the CP queue statistics) rebuild it.
+        foreach (var observer in module.modules().Prepend(module).OfType<IStateLoadObserver>())
+            observer.OnStateLoaded();
         var loaded = plan.Select(p => p.Key).ToList();
         var report = new WeightLoadReport(loaded, missing, unexpected, dropped, squeezed);
         log?.Invoke($"weights: {report}");

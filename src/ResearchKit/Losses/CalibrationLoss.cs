@@ -11,7 +11,7 @@ namespace ResearchKit.Losses;
 /// and the stored entries of that class, over the classes with a non-empty queue (optionally only those in the batch).
 /// Only the proxies receive gradient. All-pairs never materialises C x K x M x D: it uses
 /// Σ_m ||p − g_m||² = n·||p − ḡ||² + Σ_m ||g_m − ḡ||², the norm identity in the form that keeps the gradient term free of
-/// cancellation; the second term is a per-class constant from <see cref="GlobalCenter.SquaredDeviationSums"/>.
+/// cancellation; the second term is a per-class constant from <see cref="GlobalCenter.SquaredDeviationSums()"/>.
 /// </summary>
 public sealed class CalibrationLoss
 {
@@ -82,7 +82,7 @@ public sealed class CalibrationLoss
         if (MultiProxy == MultiProxyCalibration.AllPairs)
         {
             var g = (means ?? center.Means()).detach();
-            var spread = center.SquaredDeviationSums(g);
+            var spread = center.SquaredDeviationSums();
             var toMean = (p - g.unsqueeze(1)).square().sum(new long[] { 1, 2 });   // Σ_k ||p_ck − ḡ_c||²
             sumSquares = (nf * toMean).sum() + k * spread.masked_fill(used.logical_not(), 0).sum();
         }

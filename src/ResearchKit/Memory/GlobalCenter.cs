@@ -9,13 +9,30 @@ namespace ResearchKit.Memory;
 /// detached embeddings. State is three buffers, all saved in <c>state_dict</c>: <c>entries</c> (C x M x D),
 /// <c>counts</c> (C, int64) and <c>heads</c> (C, int64, next write slot). The valid entries of class c are slots
 /// 0 .. counts[c]−1; every other slot is zero. No gradient ever reaches the queue.
+/// <para>
+/// Per-class running statistics (float64 sums of the valid entries and of their squared norms) are kept up to date at
+/// enqueue time, so <see cref="Means"/> and <see cref="SquaredDeviationSums()"/> cost O(C·D) instead of a pass over the
+/// C x M x D queue. They are derived state, not buffers (the state_dict keeps its three keys), and are recomputed from
+/// <c>entries</c> whenever they may be stale: after <see cref="Reset"/>, <see cref="Restore"/>, whenever the buffers are
+/// handed out through the module API (<c>state_dict</c>, <c>named_buffers</c>: every TorchSharp load path, also on a parent
+/// module, and the checkpoint loader go through them), after an <see cref="IStateLoadObserver"/> notification or
+/// <see cref="InvalidateStatistics"/>, after a move with <c>.to(...)</c> (a new <c>entries</c> tensor), and every
+/// <see cref="RecomputeInterval"/> enqueues. Writing through <see cref="Entries"/> is not detected (it is read-only).
+/// </para>
 /// </summary>
-public sealed class GlobalCenter : nn.Module
+public sealed class GlobalCenter : nn.Module, IStateLoadObserver
 {
+    /// <summary>Default of <see cref="RecomputeInterval"/>.</summary>
+    public const int DefaultRecomputeInterval = 1000;
+
     // Buffers (registered by RegisterComponents; updated in place so the registered tensors stay the same).
     private Tensor entries;
     private Tensor counts;
     private Tensor heads;
+
+    // Not a Tensor field: RegisterComponents and the reflection in Module._to only see Tensor/Parameter/Module fields,
+    // so the statistics stay out of state_dict and are never converted to the queue dtype by .to(...).
+    private readonly QueueStatistics statistics = new();
 
     /// <summary>Creates an empty queue.</summary>
     /// <param name="numClasses">C ≥ 1.</param>
@@ -23,9 +40,13 @@ public sealed class GlobalCenter : nn.Module
     /// <param name="embeddingSize">D ≥ 1.</param>
     /// <param name="dtype">float32 (default) or float64; match the model.</param>
     /// <param name="device">Device (default CPU); match the model.</param>
-    public GlobalCenter(int numClasses, int capacity, int embeddingSize, ScalarType dtype = ScalarType.Float32, Device? device = null)
+    /// <param name="recomputeInterval">Enqueues between exact recomputes of the running statistics (≥ 1, default
+    /// <see cref="DefaultRecomputeInterval"/>); see <see cref="RecomputeInterval"/>.</param>
+    public GlobalCenter(int numClasses, int capacity, int embeddingSize, ScalarType dtype = ScalarType.Float32, Device? device = null,
+        int recomputeInterval = DefaultRecomputeInterval)
         : base(nameof(GlobalCenter))
     {
+        RecomputeInterval = Guard.AtLeastOne(recomputeInterval, nameof(recomputeInterval));
         NumClasses = Guard.AtLeastOne(numClasses, nameof(numClasses));
         Capacity = Guard.AtLeastOne(capacity, nameof(capacity));
         EmbeddingSize = Guard.AtLeastOne(embeddingSize, nameof(embeddingSize));
@@ -47,6 +68,15 @@ public sealed class GlobalCenter : nn.Module
     /// <summary>D, embedding size.</summary>
     public int EmbeddingSize { get; }
 
+    /// <summary>
+    /// Enqueues between exact recomputes of the running statistics from <c>entries</c>. Each enqueue adds and subtracts
+    /// rows in the float64 class sums, with rounding errors of about 1e-16 relative that grow like a random walk (the
+    /// squared norms are stored per slot and replaced, so they do not drift); recomputing every R enqueues keeps
+    /// them near 1e-14 relative at a cost of one full pass per R steps (negligible for R = 1000). It also bounds how long
+    /// an unnotified external write to the buffers can go unseen.
+    /// </summary>
+    public int RecomputeInterval { get; }
+
     /// <summary>The stored entries (C x M x D). Treat as read-only.</summary>
     public Tensor Entries => entries;
 
@@ -60,29 +90,87 @@ public sealed class GlobalCenter : nn.Module
     public Tensor NonEmpty() => counts.gt(0);
 
     /// <summary>
-    /// Per-class mean of the valid entries, not re-normalised (C x D; a zero row for an empty class).
-    /// s^g = x̂ · ḡ equals the mean cosine to the entries (Eq. 3).
+    /// Per-class mean of the valid entries, not re-normalised (C x D, queue dtype; a zero row for an empty class).
+    /// s^g = x̂ · ḡ equals the mean cosine to the entries (Eq. 3). O(C·D): from the running float64 sums.
     /// </summary>
     public Tensor Means()
     {
         using var scope = NewDisposeScope();
-        // Invalid slots are zero, so a plain sum over M is the sum of the valid entries.
-        var n = counts.clamp_min(1).to_type(entries.dtype).unsqueeze(1);
-        return (entries.sum(1) / n).MoveToOuterDisposeScope();
+        var stats = Statistics();
+        var n = counts.clamp_min(1).to_type(ScalarType.Float64).unsqueeze(1);
+        return (stats.Sums / n).to_type(entries.dtype).MoveToOuterDisposeScope();
     }
 
     /// <summary>
-    /// Σ_m ||g_cm − ḡ_c||² per class over the valid entries (C), for the calibration loss; <paramref name="means"/>
-    /// must be <see cref="Means"/>. Uses Σ_m ||g_m||² − n·||ḡ||² in float64 (one pass over the queue, no C x M x D temporary
-    /// beyond the norms), clamped at 0.
+    /// Σ_m ||g_cm − ḡ_c||² per class over the valid entries (C, queue dtype; 0 for an empty class), for the calibration
+    /// loss. Uses Σ_m ||g_m||² − ||Σ_m g_m||² / n from the running float64 statistics (O(C·D)), clamped at 0.
     /// </summary>
-    public Tensor SquaredDeviationSums(Tensor means)
+    public Tensor SquaredDeviationSums()
     {
         using var scope = NewDisposeScope();
-        var sq = linalg.vector_norm(entries, 2, new long[] { -1 }).to_type(ScalarType.Float64).square().sum(1);
-        var n = counts.to_type(ScalarType.Float64);
-        var spread = (sq - n * means.to_type(ScalarType.Float64).square().sum(1)).clamp_min(0);
+        var stats = Statistics();
+        var n = counts.clamp_min(1).to_type(ScalarType.Float64);
+        var spread = (stats.SquaredNorms() - stats.Sums.square().sum(1) / n).clamp_min(0);
         return spread.to_type(entries.dtype).MoveToOuterDisposeScope();
+    }
+
+    /// <summary>
+    /// Same as <see cref="SquaredDeviationSums()"/>; kept for callers that pass the means. <paramref name="means"/> must be
+    /// <see cref="Means"/> (C x D); only its shape is checked, the value comes from the running sums it was made from.
+    /// </summary>
+    /// <param name="means">The current <see cref="Means"/> (C x D).</param>
+    public Tensor SquaredDeviationSums(Tensor means)
+    {
+        ArgumentNullException.ThrowIfNull(means);
+        if (means.dim() != 2 || means.shape[0] != NumClasses || means.shape[1] != EmbeddingSize)
+            throw new ArgumentException($"expected the means ({NumClasses} x {EmbeddingSize}) but got shape [{Guard.Shape(means)}]", nameof(means));
+        return SquaredDeviationSums();
+    }
+
+    /// <summary>
+    /// Marks the running statistics stale, so the next <see cref="Means"/> recomputes them from <c>entries</c>. Only needed
+    /// after writing the buffers in place through a reference kept from earlier (<see cref="Entries"/>, or a
+    /// <c>state_dict</c> taken before the statistics were last used); the module API's load paths mark them stale already.
+    /// </summary>
+    public void InvalidateStatistics() => statistics.Invalidate();
+
+    /// <summary>Exact recomputes of the running statistics so far (tests and diagnostics).</summary>
+    internal long StatisticsRecomputes => statistics.Recomputes;
+
+    /// <inheritdoc/>
+    void IStateLoadObserver.OnStateLoaded() => statistics.Invalidate();
+
+    /// <summary>
+    /// The state dict (<c>entries</c>, <c>counts</c>, <c>heads</c>). Handing out the buffers is how every TorchSharp load
+    /// path (<c>load</c>, <c>load_state_dict</c>, also on a parent module) reaches them before writing in place, so this
+    /// marks the running statistics stale; they are recomputed once, on next use.
+    /// </summary>
+    public override Dictionary<string, Tensor> state_dict(Dictionary<string, Tensor>? destination = null, string? prefix = null)
+    {
+        statistics.Invalidate();
+        return base.state_dict(destination, prefix);
+    }
+
+    /// <summary>The buffers; like <see cref="state_dict"/>, handing them out marks the running statistics stale.</summary>
+    public override IEnumerable<(string name, Tensor buffer)> named_buffers(bool recurse = true, bool include_nonpersistent = true)
+    {
+        statistics.Invalidate();
+        return base.named_buffers(recurse, include_nonpersistent);
+    }
+
+    /// <inheritdoc/>
+    public override (IList<string> missing_keys, IList<string> unexpected_keyes) load_state_dict(
+        Dictionary<string, Tensor> source, bool strict = true, IList<string>? skip = null)
+    {
+        try { return base.load_state_dict(source, strict, skip); }
+        finally { statistics.Invalidate(); }
+    }
+
+    /// <summary>The statistics, recomputed first when stale (device, dtype or identity of <c>entries</c> changed, or invalidated).</summary>
+    private QueueStatistics Statistics()
+    {
+        if (!statistics.IsValidFor(entries, RecomputeInterval)) statistics.Recompute(entries);
+        return statistics;
     }
 
     /// <summary>
@@ -124,14 +212,25 @@ public sealed class GlobalCenter : nn.Module
         // Only the last M samples of a class survive; their slots are distinct modulo M.
         var nOfSample = perClass.index_select(0, y);
         var keep = rank.ge(nOfSample - m).nonzero().squeeze(1);
-        var keptLabels = y.index_select(0, keep);
-        var slot = (heads.index_select(0, keptLabels) + rank.index_select(0, keep)).remainder(m);
+        // Usually every row survives (no class has more than M samples in the batch): skip three gathers, one of N x D.
+        bool all = keep.shape[0] == n;
+        var keptLabels = all ? y : y.index_select(0, keep);
+        var slot = (heads.index_select(0, keptLabels) + (all ? rank : rank.index_select(0, keep))).remainder(m);
         var flat = keptLabels * m + slot;
-        var values = normalized.detach().index_select(0, keep).to_type(entries.dtype);
-        entries.view(NumClasses * m, EmbeddingSize).index_copy_(0, flat, values);
+        var values = (all ? normalized.detach() : normalized.detach().index_select(0, keep)).to_type(entries.dtype);
+        var stored = entries.view(NumClasses * m, EmbeddingSize);
+        // Bring the statistics up to date (a recompute when stale) before the overwrite, then apply the difference:
+        // − the overwritten slots that were valid (slot < counts[c] before this update), + the new rows, both as stored.
+        var stats = Statistics();
+        var wasValid = slot.lt(counts.index_select(0, keptLabels)).unsqueeze(1);
+        var old64 = stored.index_select(0, flat).to_type(ScalarType.Float64).mul_(wasValid);
+        var new64 = values.to_type(ScalarType.Float64);
+        stats.Add(keptLabels, flat, new64, old64);
+        stored.index_copy_(0, flat, values);
 
         heads.add_(perClass).remainder_(m);
         counts.add_(perClass).clamp_max_(m);
+        stats.CountEnqueue();
     }
 
     /// <summary>Empties every queue.</summary>
@@ -141,6 +240,7 @@ public sealed class GlobalCenter : nn.Module
         entries.zero_();
         counts.zero_();
         heads.zero_();
+        statistics.Invalidate();
     }
 
     /// <summary>
@@ -167,6 +267,14 @@ public sealed class GlobalCenter : nn.Module
         entries.copy_(newEntries.to(entries.dtype, entries.device) * valid.to_type(entries.dtype));
         counts.copy_(c);
         heads.copy_(newHeads.to(ScalarType.Int64, entries.device));
+        statistics.Invalidate();
+    }
+
+    /// <inheritdoc/>
+    protected override void Dispose(bool disposing)
+    {
+        if (disposing) statistics.Dispose();
+        base.Dispose(disposing);
     }
 
     private void CheckIndexVector(Tensor t, long upperExclusive, string name)

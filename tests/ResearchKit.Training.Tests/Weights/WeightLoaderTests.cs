@@ -1,3 +1,5 @@
+using ResearchKit.Losses;
+using ResearchKit.Memory;
 using ResearchKit.Training.Models;
 using ResearchKit.Training.Weights;
 using static TorchSharp.torch;
@@ -98,5 +100,50 @@ public class WeightLoaderTests
             new WeightLoadOptions { KeyMap = new WeightKeyMap { RenamePrefixes = [("module.", "")] } });
         Assert.All(report.Missing, k => Assert.EndsWith("num_batches_tracked", k));
         Assert.True(net.Backbone.state_dict()["features.bn1.running_var"].allclose(full(32, 2f)));
+    }
+
+    private sealed class ObservingModule : nn.Module, IStateLoadObserver
+    {
+        private readonly Tensor counter = zeros(3);
+        public ObservingModule() : base(nameof(ObservingModule)) => RegisterComponents();
+        public int Notifications { get; private set; }
+        public void OnStateLoaded() => Notifications++;
+    }
+
+    private sealed class Parent : nn.Module
+    {
+        private readonly ObservingModule child = new();
+        public Parent() : base(nameof(Parent)) => RegisterComponents();
+        public ObservingModule Child => child;
+    }
+
+    [Fact]
+    public void Load_notifies_every_state_load_observer_in_the_module_tree()
+    {
+        using var scope = NewDisposeScope();
+        using var parent = new Parent();
+        WeightLoader.Load(parent, new Dictionary<string, Tensor> { ["child.counter"] = ones(3) });
+        Assert.Equal(1, parent.Child.Notifications);
+        WeightLoader.Load(parent.Child, new Dictionary<string, Tensor> { ["counter"] = ones(3) });
+        Assert.Equal(2, parent.Child.Notifications);
+    }
+
+    [Fact]
+    public void Loading_a_CP_objective_into_a_used_one_gives_the_source_queue_means()
+    {
+        using var scope = NewDisposeScope();
+        var g = new Generator(4);
+        CalibrateProxyObjective Make() =>
+            CalibrateProxyObjective.Create(4, 6, new ProxyAnchorLoss(), new CalibrateProxyOptions { StartEpoch = 0, QueuePerClass = 3 },
+                dtype: ScalarType.Float64, generator: g);
+        var source = Make();
+        source.Center.Enqueue(randn(new long[] { 10, 6 }, ScalarType.Float64, generator: g), tensor(new long[] { 0, 1, 2, 3, 0, 0, 0, 1, 2, 2 }));
+        var target = Make();
+        target.Center.Enqueue(randn(new long[] { 5, 6 }, ScalarType.Float64, generator: g), tensor(new long[] { 3, 3, 1, 0, 2 }));
+        _ = target.Center.Means();   // target's running statistics are now in use
+        var state = source.state_dict().ToDictionary(kv => kv.Key, kv => kv.Value.clone());
+        WeightLoader.Load(target, state);
+        Assert.True(target.Center.Means().allclose(source.Center.Means(), 0, 1e-15));
+        Assert.True(target.Center.SquaredDeviationSums().allclose(source.Center.SquaredDeviationSums(), 0, 1e-12));
     }
 }
