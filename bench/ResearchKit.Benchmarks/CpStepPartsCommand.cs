@@ -137,44 +137,6 @@ public sealed class CpStepPartsCommand : IBenchCommand
         Time("  enqueue N = 150", () => { using var s = NewDisposeScope(); center.Enqueue(x, labels); });
         var yv = labels.clone();
         Time("  EnqueueNormalized N = 150", () => { using var s = NewDisposeScope(); center.EnqueueNormalized(vals, yv); });
-        var laps = new double[12];
-        for (int it = 0; it < 300; it++)
-        {
-            using var sc = NewDisposeScope();
-            using var ng = no_grad();
-            long t = Stopwatch.GetTimestamp(); int li = 0;
-            void Lap() { laps[li++] += Stopwatch.GetElapsedTime(t).TotalMilliseconds; t = Stopwatch.GetTimestamp(); }
-            var y = yv; long n = N, m = M;
-            var rows = arange(n, ScalarType.Int64, y.device);
-            var order = (y * n + rows).argsort();
-            var sortedLabels = y.index_select(0, order);
-            var perClass = zeros(C, ScalarType.Int64, y.device).index_add_(0, y, ones_like(y), 1);
-            var firstInSorted = perClass.cumsum(0) - perClass;
-            var rankSorted = rows - firstInSorted.index_select(0, sortedLabels);
-            var rank = empty_like(rankSorted).index_copy_(0, order, rankSorted);
-            Lap();
-            var nOfSample = perClass.index_select(0, y);
-            var keep = rank.ge(nOfSample - m).nonzero().squeeze(1);
-            Lap();
-            var keptLabels = y.index_select(0, keep);
-            var slot = (center.Heads.index_select(0, keptLabels) + rank.index_select(0, keep)).remainder(m);
-            var flat = keptLabels * m + slot;
-            var values = vals.detach().index_select(0, keep).to_type(ScalarType.Float32);
-            var stored = center.Entries.view(C * m, D);
-            Lap();
-            var wasValid = slot.lt(center.Counts.index_select(0, keptLabels)).unsqueeze(1);
-            var old64 = stored.index_select(0, flat).to_type(ScalarType.Float64).mul_(wasValid);
-            var new64 = values.to_type(ScalarType.Float64);
-            Lap();
-            var sums = zeros(C, D, ScalarType.Float64); var sqn = zeros(C, ScalarType.Float64);
-            Lap();
-            sums.index_add_(0, keptLabels, new64 - old64, 1);
-            sqn.index_add_(0, keptLabels, new64.square().sum(1) - old64.square().sum(1), 1);
-            Lap();
-            scratch.index_copy_(0, flat, values);
-            Lap();
-        }
-        Console.WriteLine("laps (ms): " + string.Join("  ", laps.Take(7).Select(v => (v / 300).ToString("F4"))));
         Console.WriteLine($"(statistics recomputes during the enqueue loops: {center.StatisticsRecomputes - r0})");
         return 0;
     }
