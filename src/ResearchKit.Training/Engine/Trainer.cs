@@ -93,7 +93,6 @@ public static class Trainer
                 progress.Message($"resumed {run.Root} at epoch {startEpoch} (step {step})");
             }
         }
-        if (startEpoch >= cfg.Epochs && FinishedResult(run, cfg) is { } done) return done;
         var schedule = LrSchedules.Create(setup.Optimizer, cfg.Schedule, cfg.Epochs, completedEpochs: startEpoch);
 
         var timer = new PhaseTimer();
