@@ -27,7 +27,7 @@ public class LossBenchmarks
     private readonly SoftTripleRegularizer softTripleRegularizer = new();
     private readonly SmoothProxyAnchorLoss smoothProxyAnchor = new();
     private readonly CalibrationLoss calibration = new();
-    private CalibrateProxyObjective cpProxyAnchor = null!;
+    private CalibrateProxyObjective cpProxyAnchor = null!, cpProxyNca = null!, cpSoftTriple = null!;
     private GlobalCenter center = null!;
 
     /// <summary>libtorch intra-op threads.</summary>
@@ -47,11 +47,16 @@ public class LossBenchmarks
         head3 = ProxySimilarity.ForProxyAnchor(C, D, K, generator: g);
         softTripleHead = ProxySimilarity.ForSoftTriple(C, D, K, generator: g);
         cpProxyAnchor = CalibrateProxyObjective.Create(C, D, proxyAnchor, new CalibrateProxyOptions { StartEpoch = 0 }, generator: g);
+        cpProxyNca = CalibrateProxyObjective.Create(C, D, ProxyNcaLoss.CalibrateProxy(64), new CalibrateProxyOptions { StartEpoch = 0 },
+            ProxyInit.StandardNormal, generator: g);
+        // CP + SoftTriple keeps SoftTriple's head (K centres, T = γ) and its regulariser (losses.md §5.10).
+        cpSoftTriple = new CalibrateProxyObjective(ProxySimilarity.ForSoftTriple(C, D, K, generator: g), softTriple,
+            new CalibrateProxyOptions { StartEpoch = 0, ProxiesPerClass = K, Temperature = softTriple.Options.Gamma }, softTripleRegularizer);
         center = new GlobalCenter(C, M, D);
         for (int i = 0; i < 2 * M; i++)
         {
             var fill = randn(new long[] { C, D }, generator: g);
-            cpProxyAnchor.Center.Enqueue(fill, arange(C));
+            foreach (var cp in new[] { cpProxyAnchor, cpProxyNca, cpSoftTriple }) cp.Center.Enqueue(fill, arange(C));
             center.Enqueue(fill, arange(C));
         }
     }
@@ -128,6 +133,24 @@ public class LossBenchmarks
         using var scope = NewDisposeScope();
         Backward(cpProxyAnchor.Step(x, labels, epoch: 1).Loss.Total);
         cpProxyAnchor.Head.Proxies.grad?.zero_();
+    }
+
+    /// <summary>CP + Proxy-NCA (t = 64, positive excluded; K = 3, M = 30, queue active and full), the whole step.</summary>
+    [Benchmark]
+    public void CalibrateProxy_ProxyNca_K3_M30()
+    {
+        using var scope = NewDisposeScope();
+        Backward(cpProxyNca.Step(x, labels, epoch: 1).Loss.Total);
+        cpProxyNca.Head.Proxies.grad?.zero_();
+    }
+
+    /// <summary>CP + SoftTriple (K = 3 centres, τ regulariser, M = 30, queue active and full), the whole step.</summary>
+    [Benchmark]
+    public void CalibrateProxy_SoftTriple_K3_M30()
+    {
+        using var scope = NewDisposeScope();
+        Backward(cpSoftTriple.Step(x, labels, epoch: 1).Loss.Total);
+        cpSoftTriple.Head.Proxies.grad?.zero_();
     }
 
     /// <summary>Reference floor: the bare x·Pᵀ product (N x 512 by 512 x 300) forward and backward, no normalisation or loss.</summary>

@@ -39,8 +39,16 @@ public sealed record LossConfig
     /// <summary>Proxy Anchor parameters (α = 32, δ = 0.1).</summary>
     public ProxyAnchorOptions ProxyAnchor { get; init; } = new();
 
-    /// <summary>Proxy-NCA parameters.</summary>
+    /// <summary>Proxy-NCA parameters (PML's form: positive in the denominator). Under CP the denominator follows
+    /// <see cref="CpNcaIncludePositive"/> instead of <see cref="ProxyNcaOptions.IncludePositive"/>.</summary>
     public ProxyNcaOptions ProxyNca { get; init; } = new();
+
+    /// <summary>
+    /// CP switch <c>nca_include_positive</c> (losses.md §5.9, §5.14): whether CP + Proxy-NCA keeps the positive class in the
+    /// softmax denominator. Primary <c>false</c>, as CP's Eq. (8) text reads; the plain Proxy-NCA row keeps PML's form.
+    /// Kept here rather than on <see cref="CalibrateProxyOptions"/> so the CP structure names no concrete loss.
+    /// </summary>
+    public bool CpNcaIncludePositive { get; init; }
 
     /// <summary>SoftTriple parameters.</summary>
     public SoftTripleOptions SoftTriple { get; init; } = new();

@@ -61,7 +61,9 @@ public static class LossFactory
     public static IClassSimilarityLoss BaseLoss(LossConfig config) => config.Base switch
     {
         BaseLossKind.ProxyAnchor => new ProxyAnchorLoss(config.ProxyAnchor),
-        BaseLossKind.ProxyNca => new ProxyNcaLoss(config.ProxyNca),
+        BaseLossKind.ProxyNca => new ProxyNcaLoss(config.CalibrateProxy
+            ? config.ProxyNca with { IncludePositive = config.CpNcaIncludePositive }
+            : config.ProxyNca),
         BaseLossKind.SoftTriple => new SoftTripleLoss(config.SoftTriple),
         BaseLossKind.SmoothProxyAnchor => new SmoothProxyAnchorLoss(config.SmoothProxyAnchor),
         _ => throw new ArgumentException($"unknown base loss {config.Base}", nameof(config)),

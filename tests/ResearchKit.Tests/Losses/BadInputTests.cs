@@ -46,6 +46,7 @@ public class BadInputTests
         Assert.Equal("softmaxScale", Param(() => ProxyNcaLoss.Pml(0)));
         Assert.Equal("La", Param(() => new SoftTripleLoss(new SoftTripleOptions { La = -20 })));
         Assert.Equal("Tau", Param(() => new SoftTripleLoss(new SoftTripleOptions { Tau = -0.2 })));
+        Assert.Equal("CentersPerClass", Param(() => new SoftTripleLoss(new SoftTripleOptions { CentersPerClass = 0 })));
         Assert.Equal("tau", Param(() => new SoftTripleRegularizer(-1)));
         Assert.Equal("Beta", Param(() => new SmoothProxyAnchorLoss(new SmoothProxyAnchorOptions { Beta = -10 })));
         Assert.Equal("QueuePerClass", Param(() => CalibrateProxyObjective.Create(4, 8, new ProxyAnchorLoss(), new CalibrateProxyOptions { QueuePerClass = 0 })));
@@ -117,6 +118,8 @@ public class BadInputTests
         Assert.Equal("embeddings", Param(() => objective.Step(WithValue(x, float.NegativeInfinity), y, 0)));
         Assert.Equal("epoch", Param(() => objective.Step(x, y, -1)));
         Assert.Equal("confidences", Param(() => objective.Step(x, y, 0, rand(5, 4))));   // Proxy Anchor takes no confidences
+        Assert.Equal("embeddings", Param(() => objective.Step(zeros(0, 8), tensor(Array.Empty<long>()), 0)));   // empty batch
+        Assert.Equal("embeddings", Param(() => objective.Center.Enqueue(zeros(0, 8), tensor(Array.Empty<long>()))));
         // Rejected steps leave the queue untouched.
         Assert.Equal(0, objective.Center.Counts.sum().item<long>());
     }
@@ -137,6 +140,9 @@ public class BadInputTests
         Assert.Equal("embeddings", Param(() => objective.Center.Enqueue(x, y)));
         Assert.Equal("labels", Param(() => objective.Step(randn(5, 8), y.to(other), 0)));
         Assert.Equal("labels", Param(() => new ProxyAnchorLoss().Compute(rand(5, 4), y.to(other))));
+        // A queue on another device than the proxies cannot calibrate them.
+        var otherCenter = new ResearchKit.Memory.GlobalCenter(4, 2, 8, device: other);
+        Assert.Equal("center", Param(() => new CalibrationLoss().Compute(head, otherCenter)));
         // Proxies moved to the other device reject CPU embeddings.
         var moved = new ProxySimilarity(4, 8, 3, device: other);
         Assert.Equal(other.type, moved.Proxies.device_type);

@@ -20,7 +20,7 @@ public class TorchSharpLoadTests
     }
 
     [Fact]
-    public void Every_built_copy_of_LibTorchSharp_loads_on_this_host()
+    public void The_LibTorchSharp_copy_in_use_loads_on_this_host()
     {
         // The copy next to the test assembly is the one in use; its version need must be weak
         // unless the host's libstdc++ provides GLIBCXX_3.4.32.

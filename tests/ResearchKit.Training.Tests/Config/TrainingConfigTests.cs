@@ -19,6 +19,18 @@ public class TrainingConfigTests
         c.Validate();
     }
 
+    [Theory]
+    [InlineData(false, false, true)]    // plain Proxy-NCA: PML's form, positive in the denominator
+    [InlineData(true, false, false)]    // CP + Proxy-NCA: the primary reading of Eq. (8), positive excluded
+    [InlineData(true, true, true)]      // the nca_include_positive switch
+    public void Cp_proxy_nca_excludes_the_positive_unless_switched(bool calibrateProxy, bool cpIncludePositive, bool expected)
+    {
+        var config = new LossConfig { Base = BaseLossKind.ProxyNca, CalibrateProxy = calibrateProxy, CpNcaIncludePositive = cpIncludePositive };
+        var loss = Assert.IsType<ResearchKit.Losses.ProxyNcaLoss>(ResearchKit.Training.Engine.LossFactory.BaseLoss(config));
+        Assert.Equal(expected, loss.Options.IncludePositive);
+        Assert.Equal(config.ProxyNca.Scale, loss.Options.Scale);
+    }
+
     [Fact]
     public void Json_round_trips_with_enums_as_strings_and_loss_options()
     {
