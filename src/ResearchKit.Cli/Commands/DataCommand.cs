@@ -37,8 +37,7 @@ public static class DataCommand
                 var info = DatasetRegistry.Info(dsName);
                 var baseline = RawPixelBaseline.Evaluate(ds, info, dsName == "sop" ? ResearchKit.Metrics.RetrievalOptions.Sop : null);
                 Console.WriteLine($"raw-pixel baseline (test split, {info.BaselineSize} px{(info.Grayscale ? " grey" : "")}): " +
-                    $"R@1 {100 * baseline.RecallAt[1]:0.0}  MAP@R {100 * baseline.MapAtR:0.0}  P@1 {100 * baseline.PrecisionAt1:0.0}  " +
-                    $"R-Prec {100 * baseline.RPrecision:0.0}  on {baseline.QueryCount} images ({sw.Elapsed.TotalSeconds:0.0} s)");
+                    $"{baseline} ({sw.Elapsed.TotalSeconds:0.0} s)");
             }
             return 0;
         });
