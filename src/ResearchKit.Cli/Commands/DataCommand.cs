@@ -54,6 +54,7 @@ public static class DataCommand
             };
             var sw = Stopwatch.StartNew();
             var r = GlyphDataset.Load(options, parse.GetValue(root));
+            if (r.Warning is not null) Console.Error.WriteLine(r.Warning);
             Console.WriteLine($"{(r.FromCache ? "cached" : "rendered")} in {sw.Elapsed.TotalSeconds:0.00} s: {r.CacheDirectory}");
             Console.WriteLine($"faces {r.Manifest.Faces.Count}, images {r.Manifest.ImageCount}, manifest sha256 {r.ManifestSha256}");
             Console.WriteLine(r.Dataset.Statistics());
