@@ -33,7 +33,10 @@ public class FeatureAndBaselineTests
         using var root = new TempDir();
         var ds = GlyphDataset.Load(GlyphDatasetOptions.Tiny, root.Path).Dataset;
         var info = DatasetRegistry.Info("glyphs-tiny");
-        var result = RawPixelBaseline.Evaluate(ds, info);
+        var baseline = RawPixelBaseline.Evaluate(ds, info);
+        Assert.False(baseline.Evaluated.IsSubsample);
+        Assert.Same(ds.Test, baseline.Evaluated.Split);
+        var result = baseline.Retrieval;
         using var emb = RawPixelBaseline.Embeddings(ds.Test, info.BaselineSize, info.Grayscale);
         // No exact ties among raw-pixel cosines here, so argmax and the kit's tie-broken kNN agree.
         Assert.Equal(RecallAt1(emb, ds.Test), result.RecallAt[1], 12);

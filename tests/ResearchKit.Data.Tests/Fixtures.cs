@@ -73,6 +73,22 @@ public static class Fixtures
         return dir;
     }
 
+    /// <summary>
+    /// The Kaggle jutrera copy of Cars in <paramref name="dir"/>: <c>car_data/car_data/{train,test}/&lt;Class Name&gt;/NNNNN.jpg</c>
+    /// (perClass images per class in each split, numbered without collisions) and <c>names.csv</c>; class 3 is the "C/V" one.
+    /// </summary>
+    public static string CarsKaggle(string dir, int perClass = 1)
+    {
+        var names = Enumerable.Range(1, 196).Select(c => c == 3 ? "Ram C/V Cargo Van Minivan 2012" : $"Make{c} Model Sedan 20{c % 20:00}").ToList();
+        File.WriteAllLines(Path.Combine(dir, "names.csv").EnsureDir(), names);
+        int id = 0;
+        foreach (var split in new[] { "train", "test" })
+            for (int c = 1; c <= 196; c++)
+                for (int k = 0; k < perClass; k++)
+                    Image(Path.Combine(dir, "car_data", "car_data", split, names[c - 1].Replace('/', '-'), $"{++id:00000}.jpg"), id, 8, 8);
+        return dir;
+    }
+
     /// <summary>SOP with the given class counts per split (ids continue across splits, as in the release).</summary>
     public static string Sop(string root, int trainClasses = 5, int testClasses = 4, int perClass = 2)
     {

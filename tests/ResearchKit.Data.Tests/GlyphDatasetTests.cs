@@ -13,6 +13,8 @@ public class GlyphDatasetTests
 
         Assert.False(a.FromCache);
         Assert.True(again.FromCache);
+        Assert.Empty(a.MissingFontPackages);
+        Assert.Null(a.Warning);
         Assert.Equal(a.ManifestSha256, b.ManifestSha256);
         Assert.Equal(a.ManifestSha256, again.ManifestSha256);
         Assert.Equal(File.ReadAllBytes(Path.Combine(a.CacheDirectory, "manifest.json")), File.ReadAllBytes(Path.Combine(b.CacheDirectory, "manifest.json")));
@@ -88,6 +90,40 @@ public class GlyphDatasetTests
         File.WriteAllBytes(bin, bytes);
         var e = Assert.Throws<InvalidDataException>(() => GlyphDataset.Load(GlyphDatasetOptions.Tiny, root.Path));
         Assert.Contains("images.bin", e.Message);
+    }
+
+    // A dpkg info folder in which the first `installed` curated packages are "installed", each listing the DejaVu files.
+    private static string FakeDpkg(TempDir t, int installed)
+    {
+        var dir = t.Sub("dpkg-info");
+        Directory.CreateDirectory(dir);
+        var fonts = Directory.GetFiles(FontCatalog.DejaVuDirectory, "*.ttf").Where(f => !f.Contains("Math"));
+        foreach (var pkg in FontCatalog.CuratedPackages.Take(installed)) File.WriteAllLines(Path.Combine(dir, pkg + ".list"), fonts);
+        return dir;
+    }
+
+    [Fact]
+    public void Curated_glyphs_rendered_without_some_packages_report_them()
+    {
+        using var t = new TempDir();
+        var dpkg = FakeDpkg(t, installed: 70);
+        var options = GlyphDatasetOptions.Tiny with { Name = "glyphs-partial", Fonts = GlyphFontSet.Curated };
+        var r = GlyphDataset.Load(options, t.Sub("data"), dpkgInfoDirectory: dpkg);
+        Assert.Equal(FontCatalog.CuratedPackages.Skip(70), r.MissingFontPackages);
+        Assert.Contains($"without {FontCatalog.CuratedPackages.Count - 70} of the {FontCatalog.CuratedPackages.Count} curated font packages", r.Warning);
+        Assert.Contains("install-fonts.sh", r.Warning);
+        var again = GlyphDataset.Load(options, t.Sub("data"), dpkgInfoDirectory: dpkg);
+        Assert.True(again.FromCache);
+        Assert.Equal(r.MissingFontPackages, again.MissingFontPackages);     // reported from the cache too
+    }
+
+    [Fact]
+    public void Curated_glyphs_with_most_packages_missing_are_refused()
+    {
+        using var t = new TempDir();
+        var dpkg = FakeDpkg(t, installed: 10);
+        var e = Assert.Throws<InvalidOperationException>(() => GlyphDataset.FacesFor(GlyphFontSet.Curated, out _, dpkg));
+        Assert.Contains("install-fonts.sh", e.Message);
     }
 
     [Fact]

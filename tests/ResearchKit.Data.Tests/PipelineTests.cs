@@ -122,7 +122,8 @@ public class PipelineTests
     [Fact]
     public void Glyph_augmentation_changes_images_but_keeps_them_close()
     {
-        var ds = GlyphDataset.Load(GlyphDatasetOptions.Tiny, new TempDir().Path).Dataset;
+        using var root = new TempDir();
+        var ds = GlyphDataset.Load(GlyphDatasetOptions.Tiny, root.Path).Dataset;
         var sampler = new SequentialBatchSampler(64, 64);
         using var clean = new DataLoader(ds.Train, sampler, ImagePipeline.GlyphEval()).EpochBatches().First();
         using var aug = new DataLoader(ds.Train, sampler, ImagePipeline.GlyphTrain(), new DataLoaderOptions { Seed = 3 }).EpochBatches().First();

@@ -88,6 +88,69 @@ public class PrismAndNoiseTests
         Assert.Contains("nowhere/x.jpg", e.Message);
     }
 
+    // PRISM-style small-cluster list over the CUB fixture (3 images per class): classes 4, 8, …, 100 are dissolved
+    // (75 intact classes, re-indexed 0..74 in id order, 0-based as PRISM writes them); each dissolved image takes the
+    // cluster label of some intact class. Rows are shuffled (join on path). Also writes the cleaned list.
+    private static (string Root, string Noisy, string Clean, string Cleaned, Dictionary<string, int> Truth) PrismSmallCluster(TempDir t)
+    {
+        var (root, dir) = PrismCub(t);
+        var clean = Path.Combine(dir, "CUB_train.csv");
+        var rows = File.ReadAllLines(clean).Select(l => (Path: l.Split(',')[0], Label: int.Parse(l.Split(',')[1]))).ToList();
+        var intact = Enumerable.Range(1, 100).Where(c => c % 4 != 0).ToList();
+        var cluster = intact.Select((c, i) => (c, i)).ToDictionary(p => p.c, p => p.i);
+        var noisy = rows.Select((r, j) => (r.Path, Label: cluster.TryGetValue(r.Label, out var l) ? l : (j * 7) % 75)).ToList();
+        var noisyFile = Path.Combine(dir, "CUB_0.25smallclusternoised_train.csv");
+        var rng = new Random(11);
+        File.WriteAllLines(noisyFile, noisy.OrderBy(_ => rng.Next()).Select(r => $"{r.Path},{r.Label}"));
+        var cleanedFile = Path.Combine(dir, "CUB_0.25smallclusternoised_cleaned_train.csv");
+        File.WriteAllLines(cleanedFile, rows.Where(r => cluster.ContainsKey(r.Label)).Select(r => $"{r.Path},{cluster[r.Label]}"));
+        var truth = rows.ToDictionary(r => Path.GetFullPath(Path.Combine(root, r.Path["/data/".Length..])), r => r.Label);
+        return (root, noisyFile, clean, cleanedFile, truth);
+    }
+
+    private static void AssertSmallCluster(NoisyLabelResult r, Dictionary<string, int> truth)
+    {
+        Assert.Equal(300, r.Split.Count);
+        Assert.Equal(75, r.Split.ClassCount);
+        Assert.Equal(Enumerable.Range(1, 100).Where(c => c % 4 != 0), r.Split.ClassIds);    // cluster labels mapped back to clean ids
+        Assert.Equal(0, r.ForeignLabelSamples);
+        Assert.Equal(75 / 300.0, r.RealisedNoiseRate, 12);                                   // the 25 dissolved classes' images
+        Assert.All(r.Split.Samples, s => Assert.Equal(truth[((FileImageSource)s.Source).Path], s.CleanOriginalLabel));
+        Assert.All(r.Split.Samples, s => Assert.Equal(s.CleanOriginalLabel % 4 == 0, s.IsNoisy));
+        Assert.All(r.Split.Samples, s => Assert.Equal(s.IsNoisy, s.OriginalLabel != s.CleanOriginalLabel));
+    }
+
+    [Fact]
+    public void Prism_small_cluster_list_with_0_based_labels_maps_clusters_back_to_clean_classes()
+    {
+        using var t = new TempDir();
+        var (root, noisy, clean, cleaned, truth) = PrismSmallCluster(t);
+        AssertSmallCluster(PrismLists.LoadSmallCluster(noisy, clean, root, cleaned), truth);
+        AssertSmallCluster(PrismLists.LoadSmallCluster(noisy, clean, root), truth);      // majority vote without the cleaned list
+    }
+
+    [Fact]
+    public void Prism_load_noisy_recognises_a_small_cluster_list_and_drops_nothing()
+    {
+        using var t = new TempDir();
+        var (root, noisy, clean, cleaned, truth) = PrismSmallCluster(t);
+        AssertSmallCluster(PrismLists.LoadNoisy(noisy, clean, root, cleaned, ForeignLabelPolicy.Drop), truth);
+        AssertSmallCluster(PrismLists.LoadNoisy(noisy, clean, root), truth);
+    }
+
+    [Fact]
+    public void Prism_small_cluster_cleaned_list_mixing_classes_under_one_label_is_named()
+    {
+        using var t = new TempDir();
+        var (root, noisy, clean, cleaned, _) = PrismSmallCluster(t);
+        var lines = File.ReadAllLines(cleaned);
+        lines[^1] = lines[^1].Split(',')[0] + ",0";      // an image of the last intact class under cluster 0 (class 1)
+        File.WriteAllLines(cleaned, lines);
+        var e = Assert.Throws<InvalidDataException>(() => PrismLists.LoadSmallCluster(noisy, clean, root, cleaned));
+        Assert.Contains("smallclusternoised_cleaned_train.csv", e.Message);
+        Assert.Contains("cluster label 0", e.Message);
+    }
+
     private static DataSplit Clean(int classes, int perClass) =>
         DataSplit.FromOriginalLabels("clean", Enumerable.Range(0, classes * perClass)
             .Select(i => ((ImageSource)new FileImageSource($"/img/{i}.jpg"), 1 + i / perClass)));

@@ -109,6 +109,117 @@ public class RealLoaderTests
         Assert.Contains("Ebay_test.txt:10", e.Message);
     }
 
+    // Removes every row of a list whose class field (0-based column, split on sep) is the given id.
+    private static void DropClassRows(string list, int column, string id, char sep)
+    {
+        var lines = File.ReadAllLines(list);
+        File.WriteAllLines(list, lines.Where(l => l.Split(sep).ElementAtOrDefault(column) != id));
+        Assert.True(File.ReadAllLines(list).Length < lines.Length, "the fixture had no rows of that class");
+    }
+
+    [Fact]
+    public void Cub_class_without_images_is_named_with_its_list()
+    {
+        using var t = new TempDir();
+        var dir = Fixtures.Cub(t.Path, perClass: 2, writeImages: false);
+        var labels = Path.Combine(dir, "image_class_labels.txt");
+        var ids = File.ReadAllLines(labels).Where(l => l.Split(' ')[1] == "150").Select(l => l.Split(' ')[0]).ToHashSet();
+        DropClassRows(labels, 1, "150", ' ');
+        var images = Path.Combine(dir, "images.txt");
+        File.WriteAllLines(images, File.ReadAllLines(images).Where(l => !ids.Contains(l.Split(' ')[0])));
+        var e = Assert.Throws<InvalidDataException>(() => CubLoader.Load(t.Path, checkFiles: false));
+        Assert.Contains("image_class_labels.txt", e.Message);
+        Assert.Contains("class id 150", e.Message);
+    }
+
+    [Fact]
+    public void Cub_label_row_for_an_image_id_missing_from_images_txt_is_named()
+    {
+        using var t = new TempDir();
+        var dir = Fixtures.Cub(t.Path, perClass: 2, writeImages: false);
+        var images = Path.Combine(dir, "images.txt");
+        File.WriteAllLines(images, File.ReadAllLines(images).Where(l => l.Split(' ')[0] != "7"));
+        var e = Assert.Throws<InvalidDataException>(() => CubLoader.Load(t.Path, checkFiles: false));
+        Assert.Contains("image_class_labels.txt", e.Message);
+        Assert.Contains("image id 7 ", e.Message);
+        Assert.Contains("images.txt", e.Message);
+    }
+
+    [Fact]
+    public void Cub_image_without_a_label_row_is_named()
+    {
+        using var t = new TempDir();
+        var dir = Fixtures.Cub(t.Path, perClass: 2, writeImages: false);
+        var labels = Path.Combine(dir, "image_class_labels.txt");
+        File.WriteAllLines(labels, File.ReadAllLines(labels).Where(l => l.Split(' ')[0] != "9"));
+        var e = Assert.Throws<InvalidDataException>(() => CubLoader.Load(t.Path, checkFiles: false));
+        Assert.Contains("image id 9 ", e.Message);
+        Assert.Contains("has no class", e.Message);
+    }
+
+    [Fact]
+    public void Cars_car_ims_class_without_images_is_named_with_its_list()
+    {
+        using var t = new TempDir();
+        var dir = Fixtures.CarsCarIms(t.Path);
+        DropClassRows(Path.Combine(dir, "cars_annos.csv"), 1, "42", ',');
+        var e = Assert.Throws<InvalidDataException>(() => CarsLoader.Load(t.Path));
+        Assert.Contains("cars_annos.csv", e.Message);
+        Assert.Contains("class id 42 ", e.Message);
+    }
+
+    [Fact]
+    public void Cars_class_folder_missing_entirely_is_named()
+    {
+        using var t = new TempDir();
+        var dir = Fixtures.CarsClassFolders(t.Path);
+        var names = File.ReadAllLines(Path.Combine(dir, "names.csv"));
+        Directory.Delete(Path.Combine(dir, "images", names[120]), recursive: true);
+        var e = Assert.Throws<InvalidDataException>(() => CarsLoader.Load(t.Path));
+        Assert.Contains("names.csv", e.Message);
+        Assert.Contains("class id 121 ", e.Message);
+        Assert.Contains(names[120], e.Message);
+    }
+
+    [Fact]
+    public void Cars_kaggle_train_test_folders_load_without_merging()
+    {
+        using var t = new TempDir();
+        Fixtures.CarsKaggle(Path.Combine(t.Path, "cars196"), perClass: 2);
+        var ds = CarsLoader.Load(t.Path);
+        Assert.Equal((98, 98), (ds.Train.ClassCount, ds.Test.ClassCount));
+        Assert.Equal(98 * 4, ds.Train.Count);     // 2 from car_data/train + 2 from car_data/test per class
+        Assert.Contains(ds.Test.Samples, s => ((FileImageSource)s.Source).Path.Contains("/car_data/car_data/train/"));
+        Assert.Contains(ds.Test.Samples, s => ((FileImageSource)s.Source).Path.Contains("/car_data/car_data/test/"));
+        Assert.Equal(4, ds.Train.Samples.Count(s => s.OriginalLabel == 3 && ((FileImageSource)s.Source).Path.Contains("Ram C-V Cargo Van")));
+    }
+
+    [Fact]
+    public void Cars_names_csv_with_the_wrong_count_is_named()
+    {
+        using var t = new TempDir();
+        var dir = Fixtures.CarsClassFolders(t.Path);
+        var names = Path.Combine(dir, "names.csv");
+        File.WriteAllLines(names, File.ReadAllLines(names).Take(195));
+        var e = Assert.Throws<InvalidDataException>(() => CarsLoader.Load(t.Path));
+        Assert.Contains("names.csv", e.Message);
+        Assert.Contains("195", e.Message);
+    }
+
+    [Fact]
+    public void Sop_keeps_every_row_and_refuses_a_class_shared_by_both_splits()
+    {
+        using var t = new TempDir();
+        var dir = Fixtures.Sop(t.Path, trainClasses: 3, testClasses: 2, perClass: 2);
+        var ds = SopLoader.Load(t.Path);
+        Assert.Equal(File.ReadAllLines(Path.Combine(dir, "Ebay_train.txt")).Length - 1, ds.Train.Count);
+        Assert.Equal(File.ReadAllLines(Path.Combine(dir, "Ebay_test.txt")).Length - 1, ds.Test.Count);
+        File.AppendAllLines(Path.Combine(dir, "Ebay_test.txt"), ["99 2 1 bicycle_final/2_0.JPG"]);
+        var e = Assert.Throws<InvalidDataException>(() => SopLoader.Load(t.Path));
+        Assert.Contains("class id 2 ", e.Message);
+        Assert.Contains("Ebay_train.txt", e.Message);
+    }
+
     [Fact]
     public void Empty_class_in_a_split_is_rejected()
     {

@@ -44,7 +44,8 @@ public class SamplerTests
     [Fact]
     public void Loader_resumed_from_a_checkpointed_state_yields_the_same_batches()
     {
-        var ds = GlyphDataset.Load(GlyphDatasetOptions.Tiny, new TempDir().Path).Dataset;
+        using var root = new TempDir();
+        var ds = GlyphDataset.Load(GlyphDatasetOptions.Tiny, root.Path).Dataset;
         DataLoader Make() => new(ds.Train, new MPerClassSampler(ds.Train.Samples.Select(s => s.Label).ToList(), 4, 32, seed: 2),
             ImagePipeline.GlyphTrain(), new DataLoaderOptions { Seed = 11 });
         var full = Make();
@@ -76,7 +77,8 @@ public class SamplerTests
     [Fact]
     public void Loader_puts_labels_of_the_sampled_indices()
     {
-        var ds = GlyphDataset.Load(GlyphDatasetOptions.Tiny, new TempDir().Path).Dataset;
+        using var root = new TempDir();
+        var ds = GlyphDataset.Load(GlyphDatasetOptions.Tiny, root.Path).Dataset;
         var loader = new DataLoader(ds.Test, new RandomBatchSampler(ds.Test.Count, 50, 1), ImagePipeline.GlyphEval());
         foreach (var b in loader.EpochBatches())
             using (b)

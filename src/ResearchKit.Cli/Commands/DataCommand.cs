@@ -37,8 +37,7 @@ public static class DataCommand
                 var info = DatasetRegistry.Info(dsName);
                 var baseline = RawPixelBaseline.Evaluate(ds, info, dsName == "sop" ? ResearchKit.Metrics.RetrievalOptions.Sop : null);
                 Console.WriteLine($"raw-pixel baseline (test split, {info.BaselineSize} px{(info.Grayscale ? " grey" : "")}): " +
-                    $"R@1 {100 * baseline.RecallAt[1]:0.0}  MAP@R {100 * baseline.MapAtR:0.0}  P@1 {100 * baseline.PrecisionAt1:0.0}  " +
-                    $"R-Prec {100 * baseline.RPrecision:0.0}  on {baseline.QueryCount} images ({sw.Elapsed.TotalSeconds:0.0} s)");
+                    $"{baseline} ({sw.Elapsed.TotalSeconds:0.0} s)");
             }
             return 0;
         });
@@ -55,6 +54,7 @@ public static class DataCommand
             };
             var sw = Stopwatch.StartNew();
             var r = GlyphDataset.Load(options, parse.GetValue(root));
+            if (r.Warning is not null) Console.Error.WriteLine(r.Warning);
             Console.WriteLine($"{(r.FromCache ? "cached" : "rendered")} in {sw.Elapsed.TotalSeconds:0.00} s: {r.CacheDirectory}");
             Console.WriteLine($"faces {r.Manifest.Faces.Count}, images {r.Manifest.ImageCount}, manifest sha256 {r.ManifestSha256}");
             Console.WriteLine(r.Dataset.Statistics());

@@ -72,6 +72,34 @@ public sealed class DataSplit
     public static DataSplit FromOriginalLabels(string name, IEnumerable<(ImageSource Source, int OriginalLabel)> rows)
         => FromOriginalLabels(name, rows.Select(r => (r.Source, r.OriginalLabel, false, r.OriginalLabel)));
 
+    /// <summary>
+    /// Builds a clean split whose classes are fixed in advance (e.g. CUB 1–100): every row's id must be one of
+    /// <paramref name="expectedClassIds"/>, and every expected class must have an image, so a class whose rows are
+    /// missing fails loudly instead of silently shrinking the split.
+    /// </summary>
+    /// <param name="name">E.g. "cub/train".</param>
+    /// <param name="rows">(source, original label) rows.</param>
+    /// <param name="expectedClassIds">The split's class ids.</param>
+    /// <param name="listFile">The list the rows came from, named in errors.</param>
+    /// <exception cref="InvalidDataException">A row's class is not expected, or an expected class has no images.</exception>
+    public static DataSplit FromExpectedClasses(string name, IEnumerable<(ImageSource Source, int OriginalLabel)> rows,
+        IEnumerable<int> expectedClassIds, string listFile)
+    {
+        ArgumentNullException.ThrowIfNull(rows);
+        ArgumentNullException.ThrowIfNull(expectedClassIds);
+        var list = rows.ToList();
+        var expected = expectedClassIds.ToHashSet();
+        foreach (var (source, id) in list)
+            if (!expected.Contains(id))
+                throw new InvalidDataException($"{listFile}: {source.Describe()} has class id {id}, which is not one of the {expected.Count} classes of {name}.");
+        var present = list.Select(r => r.OriginalLabel).ToHashSet();
+        var empty = expected.Where(id => !present.Contains(id)).Order().ToList();
+        if (empty.Count > 0)
+            throw new InvalidDataException($"{listFile}: class id {empty[0]} of {name} has no images" +
+                (empty.Count > 1 ? $" (nor do {empty.Count - 1} more: {string.Join(", ", empty.Skip(1).Take(10))}{(empty.Count > 11 ? ", …" : "")})." : "."));
+        return FromOriginalLabels(name, list);
+    }
+
     /// <inheritdoc />
     public override string ToString() => $"{Name}: {Count} images, {ClassCount} classes";
 }

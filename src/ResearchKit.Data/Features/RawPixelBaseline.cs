@@ -49,23 +49,34 @@ public static class RawPixelBaseline
 
     /// <summary>
     /// The baseline of a registered data set's test split, at the registry's baseline size and colour mode.
-    /// MAP@R needs each query's top-R list, R = class size − 1: for Fashion-MNIST's 7,000-image classes that is
-    /// 35,000 × 6,999 neighbours, so splits larger than <paramref name="maxImages"/> are evaluated on every k-th image
-    /// (deterministic, class proportions kept); the result's <c>QueryCount</c> says how many were used.
+    /// MAP@R needs each query's top-R list, R = class size − 1, so splits larger than <paramref name="maxImages"/> are
+    /// reduced by <see cref="SplitSubsample.Of"/>: whole classes (every k-th class id) where there are many small
+    /// classes (SOP: thinning images would leave singletons with nothing to retrieve), every k-th image of each class
+    /// where there are few large ones (Fashion-MNIST). The result says what was evaluated.
     /// </summary>
-    public static RetrievalResult Evaluate(ZeroShotDataset dataset, DatasetInfo info, RetrievalOptions? options = null,
+    /// <param name="dataset">The data set.</param>
+    /// <param name="info">Its registry entry (baseline size and colour mode).</param>
+    /// <param name="options">Metric options (Recall@k list; default 1, 2, 4, 8).</param>
+    /// <param name="device">Device for the embeddings and the kNN search.</param>
+    /// <param name="maxImages">Image budget of the evaluation.</param>
+    public static RawPixelBaselineResult Evaluate(ZeroShotDataset dataset, DatasetInfo info, RetrievalOptions? options = null,
         Device? device = null, int maxImages = 10_000)
     {
         ArgumentNullException.ThrowIfNull(dataset);
         ArgumentNullException.ThrowIfNull(info);
-        if (maxImages < 2) throw new ArgumentOutOfRangeException(nameof(maxImages), maxImages, "expected at least 2 images");
-        var split = dataset.Test;
-        if (split.Count > maxImages)
-        {
-            int step = (split.Count + maxImages - 1) / maxImages;
-            split = DataSplit.FromOriginalLabels(split.Name + $"-every-{step}",
-                split.Samples.Where((_, i) => i % step == 0).Select(s => (s.Source, s.OriginalLabel)));
-        }
-        return Evaluate(split, info.BaselineSize, info.Grayscale, options, device);
+        var evaluated = SplitSubsample.Of(dataset.Test, maxImages);
+        return new RawPixelBaselineResult(Evaluate(evaluated.Split, info.BaselineSize, info.Grayscale, options, device), evaluated);
     }
+}
+
+/// <summary>A raw-pixel baseline and the part of the split it was taken on.</summary>
+/// <param name="Retrieval">The retrieval metrics.</param>
+/// <param name="Evaluated">The evaluated split: the whole test split, or a subsample of it (<see cref="SplitSubsample.IsSubsample"/>).</param>
+public sealed record RawPixelBaselineResult(RetrievalResult Retrieval, SplitSubsample Evaluated)
+{
+    /// <inheritdoc />
+    public override string ToString() =>
+        string.Concat(Retrieval.RecallAt.Select(kv => $"R@{kv.Key} {100 * kv.Value:0.0}  ")) +
+        $"MAP@R {100 * Retrieval.MapAtR:0.0}  P@1 {100 * Retrieval.PrecisionAt1:0.0}  " +
+        $"R-Prec {100 * Retrieval.RPrecision:0.0}  on {Evaluated}";
 }

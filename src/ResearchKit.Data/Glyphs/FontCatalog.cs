@@ -29,6 +29,9 @@ public static class FontCatalog
     /// <summary>Where Debian installs the DejaVu fonts.</summary>
     public const string DejaVuDirectory = "/usr/share/fonts/truetype/dejavu";
 
+    /// <summary>Where dpkg keeps each installed package's file list (<c>&lt;package&gt;.list</c>).</summary>
+    public const string DpkgInfoDirectory = "/var/lib/dpkg/info";
+
     /// <summary>The curated Latin font-package list of spec/data.md §2.2 (126 packages).</summary>
     public static IReadOnlyList<string> CuratedPackages { get; } = ReadCuratedList();
 
@@ -45,7 +48,7 @@ public static class FontCatalog
     /// The faces of the installed packages among <paramref name="packages"/>, read from
     /// <c>/var/lib/dpkg/info/&lt;package&gt;.list</c>; packages that are not installed are returned in <paramref name="missing"/>.
     /// </summary>
-    public static IReadOnlyList<FontFace> FromDebianPackages(IEnumerable<string> packages, out IReadOnlyList<string> missing, string dpkgInfo = "/var/lib/dpkg/info")
+    public static IReadOnlyList<FontFace> FromDebianPackages(IEnumerable<string> packages, out IReadOnlyList<string> missing, string dpkgInfo = DpkgInfoDirectory)
     {
         var files = new List<string>();
         var notInstalled = new List<string>();

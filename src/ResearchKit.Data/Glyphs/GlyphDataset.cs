@@ -10,7 +10,20 @@ namespace ResearchKit.Data;
 /// <param name="ManifestSha256">Hex SHA-256 of the manifest bytes: the data set's identity.</param>
 /// <param name="CacheDirectory">The cache folder.</param>
 /// <param name="FromCache">True when it was read from the cache rather than rendered now.</param>
-public sealed record GlyphDatasetResult(ZeroShotDataset Dataset, GlyphManifest Manifest, string ManifestSha256, string CacheDirectory, bool FromCache);
+public sealed record GlyphDatasetResult(ZeroShotDataset Dataset, GlyphManifest Manifest, string ManifestSha256, string CacheDirectory, bool FromCache)
+{
+    /// <summary>
+    /// Curated font packages that are not installed, so the data set was rendered without their faces (empty for the
+    /// DejaVu set and for explicit faces). Its manifest hash then differs from a full installation's.
+    /// </summary>
+    public IReadOnlyList<string> MissingFontPackages { get; init; } = [];
+
+    /// <summary>A one-line warning when <see cref="MissingFontPackages"/> is not empty, else null.</summary>
+    public string? Warning => MissingFontPackages.Count == 0 ? null
+        : $"warning: {Manifest.Name} was rendered without {MissingFontPackages.Count} of the {FontCatalog.CuratedPackages.Count} curated font packages " +
+          $"({string.Join(", ", MissingFontPackages.Take(5))}{(MissingFontPackages.Count > 5 ? ", …" : "")}), so it differs from the published data set; " +
+          "run data-scripts/install-fonts.sh.";
+}
 
 /// <summary>
 /// The offline default data set (spec/data.md §2, §5.1): classes are characters, samples are font faces, rendered
@@ -26,26 +39,43 @@ public static class GlyphDataset
     /// <param name="options">Options (<see cref="GlyphDatasetOptions.Tiny"/>, <see cref="GlyphDatasetOptions.Standard"/>, …).</param>
     /// <param name="dataRoot">Data root; defaults to <see cref="DataRoot.Default"/>.</param>
     /// <param name="faces">Faces to use instead of the option's font set (tests).</param>
-    public static GlyphDatasetResult Load(GlyphDatasetOptions options, string? dataRoot = null, IReadOnlyList<FontFace>? faces = null)
+    /// <param name="dpkgInfoDirectory">Where dpkg's package file lists are (default <see cref="FontCatalog.DpkgInfoDirectory"/>).</param>
+    public static GlyphDatasetResult Load(GlyphDatasetOptions options, string? dataRoot = null, IReadOnlyList<FontFace>? faces = null,
+        string dpkgInfoDirectory = FontCatalog.DpkgInfoDirectory)
     {
         ArgumentNullException.ThrowIfNull(options);
         options.Validate();
-        faces ??= FacesFor(options.Fonts);
+        IReadOnlyList<string> missing = [];
+        faces ??= FacesFor(options.Fonts, out missing, dpkgInfoDirectory);
         if (faces.Count == 0) throw new ArgumentException("no font faces to render from.", nameof(faces));
         var dir = Path.Combine(dataRoot ?? DataRoot.Default, "glyphs", $"{options.Name}-{CacheKey(options, faces)}");
-        if (File.Exists(Path.Combine(dir, "manifest.json"))) return Read(dir, fromCache: true);
-        var (manifest, pixels) = Render(options, faces);
-        Write(dir, manifest, pixels);
-        return Read(dir, fromCache: false);
+        bool cached = File.Exists(Path.Combine(dir, "manifest.json"));
+        if (!cached)
+        {
+            var (manifest, pixels) = Render(options, faces);
+            Write(dir, manifest, pixels);
+        }
+        return Read(dir, fromCache: cached) with { MissingFontPackages = missing };
     }
 
-    /// <summary>The faces of a font set; for <see cref="GlyphFontSet.Curated"/> throws when none of the packages is installed.</summary>
-    public static IReadOnlyList<FontFace> FacesFor(GlyphFontSet set)
+    /// <summary>The faces of a font set; for <see cref="GlyphFontSet.Curated"/> throws when more than half of the packages are not installed.</summary>
+    public static IReadOnlyList<FontFace> FacesFor(GlyphFontSet set) => FacesFor(set, out _);
+
+    /// <summary>
+    /// The faces of a font set, and the curated packages that are not installed (rendering goes on without them, so
+    /// callers should report <paramref name="missingPackages"/>); throws when more than half are missing.
+    /// </summary>
+    /// <param name="set">The font set.</param>
+    /// <param name="missingPackages">Curated packages not installed (always empty for <see cref="GlyphFontSet.DejaVu"/>).</param>
+    /// <param name="dpkgInfoDirectory">Where dpkg's package file lists are.</param>
+    public static IReadOnlyList<FontFace> FacesFor(GlyphFontSet set, out IReadOnlyList<string> missingPackages, string dpkgInfoDirectory = FontCatalog.DpkgInfoDirectory)
     {
+        missingPackages = [];
         if (set == GlyphFontSet.DejaVu) return FontCatalog.DejaVu();
-        var faces = FontCatalog.FromDebianPackages(FontCatalog.CuratedPackages, out var missing);
+        var faces = FontCatalog.FromDebianPackages(FontCatalog.CuratedPackages, out var missing, dpkgInfoDirectory);
         if (missing.Count > FontCatalog.CuratedPackages.Count / 2)
             throw new InvalidOperationException($"{missing.Count} of {FontCatalog.CuratedPackages.Count} curated font packages are not installed (e.g. {missing[0]}): run data-scripts/install-fonts.sh.");
+        missingPackages = missing;
         return faces;
     }
 

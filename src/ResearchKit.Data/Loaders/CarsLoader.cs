@@ -21,10 +21,11 @@ public static class CarsLoader
     public static ZeroShotDataset Load(string root, bool checkFiles = true)
     {
         var dir = Directory.Exists(Path.Combine(root, FolderName)) ? Path.Combine(root, FolderName) : root;
-        var rows = File.Exists(Path.Combine(dir, "cars_annos.csv")) ? CarIms(dir, checkFiles) : ClassFolders(dir);
+        var annos = Path.Combine(dir, "cars_annos.csv");
+        var (rows, list) = File.Exists(annos) ? (CarIms(dir, checkFiles), annos) : ClassFolders(dir);
         return new ZeroShotDataset("cars",
-            DataSplit.FromOriginalLabels("cars/train", rows.Where(r => r.Class <= 98).Select(r => ((ImageSource)new FileImageSource(r.Path), r.Class))),
-            DataSplit.FromOriginalLabels("cars/test", rows.Where(r => r.Class > 98).Select(r => ((ImageSource)new FileImageSource(r.Path), r.Class))));
+            DataSplit.FromExpectedClasses("cars/train", rows.Where(r => r.Class <= 98).Select(r => ((ImageSource)new FileImageSource(r.Path), r.Class)), Enumerable.Range(1, 98), list),
+            DataSplit.FromExpectedClasses("cars/test", rows.Where(r => r.Class > 98).Select(r => ((ImageSource)new FileImageSource(r.Path), r.Class)), Enumerable.Range(99, 98), list));
     }
 
     private static List<(string Path, int Class)> CarIms(string dir, bool checkFiles)
@@ -37,7 +38,7 @@ public static class CarsLoader
         return rows;
     }
 
-    private static List<(string Path, int Class)> ClassFolders(string dir)
+    private static (List<(string Path, int Class)> Rows, string NamesFile) ClassFolders(string dir)
     {
         var imageRoots = new[] { Path.Combine(dir, "images"), Path.Combine(dir, "car_data", "car_data", "train"), Path.Combine(dir, "car_data", "car_data", "test") }
             .Where(Directory.Exists).ToList();
@@ -46,9 +47,11 @@ public static class CarsLoader
         var namesFile = new[] { Path.Combine(dir, "names.csv"), Path.Combine(dir, "car_data", "names.csv") }.FirstOrDefault(File.Exists)
             ?? throw new FileNotFoundException($"Cars-196 class-folder layout in '{dir}' needs names.csv (one class name per line, in class-id order).", Path.Combine(dir, "names.csv"));
         // Kaggle renamed "Ram C/V Cargo Van Minivan 2012" to "C-V" on disk; match folder names that way.
-        var ids = File.ReadLines(namesFile).Select(l => l.Trim()).Where(l => l.Length > 0)
-            .Select((name, i) => (Key: name.Replace('/', '-'), Id: i + 1))
-            .ToDictionary(p => p.Key, p => p.Id, StringComparer.Ordinal);
+        var names = File.ReadLines(namesFile).Select(l => l.Trim()).Where(l => l.Length > 0).ToList();
+        if (names.Count != 196) throw new InvalidDataException($"'{namesFile}' must list the 196 Cars class names, one per line in class-id order; it lists {names.Count}.");
+        var ids = new Dictionary<string, int>(StringComparer.Ordinal);
+        for (int i = 0; i < names.Count; i++)
+            if (!ids.TryAdd(names[i].Replace('/', '-'), i + 1)) throw new InvalidDataException($"'{namesFile}': class name '{names[i]}' (entry {i + 1}) is listed twice.");
         var rows = new List<(string, int)>();
         foreach (var imageRoot in imageRoots)
             foreach (var classDir in Directory.GetDirectories(imageRoot).Order(StringComparer.Ordinal))
@@ -60,7 +63,12 @@ public static class CarsLoader
                 if (files.Count == 0) throw new InvalidDataException($"class folder '{classDir}' holds no images.");
                 rows.AddRange(files.Select(f => (f, id)));
             }
-        return rows;
+        // A class folder missing from every image root would otherwise just vanish from the split.
+        var present = rows.Select(r => r.Item2).ToHashSet();
+        for (int id = 1; id <= 196; id++)
+            if (!present.Contains(id))
+                throw new InvalidDataException($"{namesFile}: class id {id} ('{names[id - 1]}') has no images: no folder '{names[id - 1].Replace('/', '-')}' under {string.Join(" or ", imageRoots)}.");
+        return (rows, namesFile);
     }
 
     private static bool IsImage(string path)

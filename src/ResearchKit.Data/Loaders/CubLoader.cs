@@ -18,22 +18,33 @@ public static class CubLoader
         var imagesTxt = Path.Combine(dir, "images.txt");
         var labelsTxt = Path.Combine(dir, "image_class_labels.txt");
         var paths = new Dictionary<int, string>();
+        var resourceForks = new HashSet<int>();
         foreach (var (line, f) in ListFile.Rows(imagesTxt, ListFile.Whitespace))
         {
+            int id = ListFile.Int(f[0], imagesTxt, line);
+            if (paths.ContainsKey(id) || resourceForks.Contains(id))
+                throw new InvalidDataException($"{imagesTxt}:{line}: image id {id} is listed twice.");
             // macOS resource forks ("._x.jpg") ship in some copies of the archive.
-            if (Path.GetFileName(f[1]).StartsWith("._", StringComparison.Ordinal)) continue;
-            paths[ListFile.Int(f[0], imagesTxt, line)] = DataRoot.Resolve(Path.Combine(dir, "images"), f[1], imagesTxt);
+            if (Path.GetFileName(f[1]).StartsWith("._", StringComparison.Ordinal)) { resourceForks.Add(id); continue; }
+            paths[id] = DataRoot.Resolve(Path.Combine(dir, "images"), f[1], imagesTxt);
         }
         var rows = new List<(ImageSource, int)>();
+        var labelled = new HashSet<int>();
         foreach (var (line, f) in ListFile.Rows(labelsTxt, ListFile.Whitespace))
         {
             int id = ListFile.Int(f[0], labelsTxt, line), cls = ListFile.Int(f[1], labelsTxt, line);
             if (cls is < 1 or > 200) throw new InvalidDataException($"{labelsTxt}:{line}: class must be in 1..200, got {cls}.");
-            if (paths.TryGetValue(id, out var p)) rows.Add((new FileImageSource(p), cls));
+            if (!labelled.Add(id)) throw new InvalidDataException($"{labelsTxt}:{line}: image id {id} is labelled twice.");
+            if (resourceForks.Contains(id)) continue;
+            if (!paths.TryGetValue(id, out var p))
+                throw new InvalidDataException($"{labelsTxt}:{line}: image id {id} is not in '{imagesTxt}'.");
+            rows.Add((new FileImageSource(p), cls));
         }
+        foreach (var id in paths.Keys.Order())
+            if (!labelled.Contains(id)) throw new InvalidDataException($"{imagesTxt}: image id {id} ('{paths[id]}') has no class in '{labelsTxt}'.");
         if (checkFiles) DataRoot.RequireFiles(rows.Select(r => ((FileImageSource)r.Item1).Path), imagesTxt);
         return new ZeroShotDataset("cub",
-            DataSplit.FromOriginalLabels("cub/train", rows.Where(r => r.Item2 <= 100)),
-            DataSplit.FromOriginalLabels("cub/test", rows.Where(r => r.Item2 > 100)));
+            DataSplit.FromExpectedClasses("cub/train", rows.Where(r => r.Item2 <= 100), Enumerable.Range(1, 100), labelsTxt),
+            DataSplit.FromExpectedClasses("cub/test", rows.Where(r => r.Item2 > 100), Enumerable.Range(101, 100), labelsTxt));
     }
 }

@@ -27,17 +27,26 @@ public static class DatasetRegistry
         ?? throw new ArgumentException($"unknown data set '{name}'; expected one of {string.Join(", ", All.Select(d => d.Name))}.", nameof(name));
 
     /// <summary>Loads a data set by name from <paramref name="dataRoot"/> (default <see cref="DataRoot.Default"/>).</summary>
-    public static ZeroShotDataset Load(string name, string? dataRoot = null)
+    /// <param name="name">A registered name.</param>
+    /// <param name="dataRoot">Data root.</param>
+    /// <param name="warn">Receives warnings (e.g. glyphs rendered without some curated font packages); standard error when null.</param>
+    public static ZeroShotDataset Load(string name, string? dataRoot = null, Action<string>? warn = null)
     {
         var root = dataRoot ?? DataRoot.Default;
         return Info(name).Name switch
         {
             "glyphs-tiny" => GlyphDataset.Load(GlyphDatasetOptions.Tiny, root).Dataset,
-            "glyphs" => GlyphDataset.Load(GlyphDatasetOptions.Standard, root).Dataset,
+            "glyphs" => Warned(GlyphDataset.Load(GlyphDatasetOptions.Standard, root), warn ?? Console.Error.WriteLine),
             "fashion-mnist" => FashionMnistLoader.Load(),
             "cub" => CubLoader.Load(root),
             "cars" => CarsLoader.Load(root),
             _ => SopLoader.Load(root),
         };
+    }
+
+    private static ZeroShotDataset Warned(GlyphDatasetResult result, Action<string> warn)
+    {
+        if (result.Warning is not null) warn(result.Warning);
+        return result.Dataset;
     }
 }

@@ -15,7 +15,13 @@ public static class SopLoader
     public static ZeroShotDataset Load(string root, bool checkFiles = true)
     {
         var dir = Directory.Exists(Path.Combine(root, FolderName)) ? Path.Combine(root, FolderName) : root;
-        return new ZeroShotDataset("sop", Split(dir, "Ebay_train.txt", "sop/train", checkFiles), Split(dir, "Ebay_test.txt", "sop/test", checkFiles));
+        var train = Split(dir, "Ebay_train.txt", "sop/train", checkFiles);
+        var test = Split(dir, "Ebay_test.txt", "sop/test", checkFiles);
+        // SOP's classes are whatever the rows name, so no class can be empty; but the splits must not share one.
+        var shared = train.ClassIds.Intersect(test.ClassIds).Order().ToList();
+        if (shared.Count > 0)
+            throw new InvalidDataException($"{Path.Combine(dir, "Ebay_test.txt")}: class id {shared[0]} is also a class of '{Path.Combine(dir, "Ebay_train.txt")}' ({shared.Count} shared); the zero-shot splits must not share classes.");
+        return new ZeroShotDataset("sop", train, test);
     }
 
     private static DataSplit Split(string dir, string file, string name, bool checkFiles)
