@@ -41,7 +41,8 @@ public class CommittedNotebookTests(NotebookScratch scratch) : IClassFixture<Not
     public void Notebook_declares_the_common_parameters_of_a_folder_run(string notebook)
     {
         var declared = ParameterInjection.DeclaredNames(NotebookDocument.Load(Path.Combine(RepoPaths.Notebooks, notebook)));
-        Assert.Empty(CommonParameters.Where(p => !declared.Contains(p)));
+        var missing = CommonParameters.Where(p => !declared.Contains(p)).ToList();
+        Assert.True(missing.Count == 0, $"{notebook} does not declare {string.Join(", ", missing)}");
     }
 
     [Theory]

@@ -64,7 +64,7 @@ public class FormattersTests
         }.Concat(metricColumns));
         var table = new ExperimentTable(table1, Profiles.Smoke, frame, null, "table.csv");
 
-        var html = table.ToDisplayString("text/html");
+        var html = System.Net.WebUtility.HtmlDecode(table.ToDisplayString("text/html"));
 
         Assert.StartsWith("<table", html);
         Assert.Contains(">R@1 (%)</th>", html);
