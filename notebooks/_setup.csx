@@ -4,21 +4,22 @@
 //
 // It runs in VS Code Polyglot Notebooks (dotnet-interactive) and in `researchkit notebook run`; both resolve the
 // paths below against the notebook's folder, so notebooks live next to this file in notebooks/.
-// The references point at the RID-specific Release build of the CLI, the one project that references every kit library:
-// the kit, its dependencies, the Playwright driver and the patched libtorch sit side by side there (one folder, one
-// libtorch; docs/native-libtorch.md). Build it first:
+// The references point at the CLI's RID-specific build output, the one project that references every kit library: the
+// kit, its dependencies, the Playwright driver and the patched libtorch sit side by side there (one folder, one libtorch;
+// docs/native-libtorch.md). bin/notebook-kit is a link the CLI's build makes to that folder: to the Release build, or to
+// the Debug build while no Release build exists (so `dotnet test` without -c Release works too). Build it first:
 //
 //     dotnet build src/ResearchKit.Cli -c Release
 //
 // Never `#r "nuget:TorchSharp-cpu"` in a notebook: it would load a second, unpatched libtorch.
-#r "../src/ResearchKit.Cli/bin/Release/net10.0/linux-x64/TorchSharp.dll"
-#r "../src/ResearchKit.Cli/bin/Release/net10.0/linux-x64/ResearchKit.dll"
-#r "../src/ResearchKit.Cli/bin/Release/net10.0/linux-x64/ResearchKit.Data.dll"
-#r "../src/ResearchKit.Cli/bin/Release/net10.0/linux-x64/ResearchKit.Training.dll"
-#r "../src/ResearchKit.Cli/bin/Release/net10.0/linux-x64/Microsoft.Data.Analysis.dll"
-#r "../src/ResearchKit.Cli/bin/Release/net10.0/linux-x64/Plotly.NET.dll"
-#r "../src/ResearchKit.Cli/bin/Release/net10.0/linux-x64/Plotly.NET.CSharp.dll"
-#r "../src/ResearchKit.Cli/bin/Release/net10.0/linux-x64/ResearchKit.Notebooks.dll"
+#r "../src/ResearchKit.Cli/bin/notebook-kit/TorchSharp.dll"
+#r "../src/ResearchKit.Cli/bin/notebook-kit/ResearchKit.dll"
+#r "../src/ResearchKit.Cli/bin/notebook-kit/ResearchKit.Data.dll"
+#r "../src/ResearchKit.Cli/bin/notebook-kit/ResearchKit.Training.dll"
+#r "../src/ResearchKit.Cli/bin/notebook-kit/Microsoft.Data.Analysis.dll"
+#r "../src/ResearchKit.Cli/bin/notebook-kit/Plotly.NET.dll"
+#r "../src/ResearchKit.Cli/bin/notebook-kit/Plotly.NET.CSharp.dll"
+#r "../src/ResearchKit.Cli/bin/notebook-kit/ResearchKit.Notebooks.dll"
 
 using System.Diagnostics;
 using System.IO;
@@ -55,12 +56,14 @@ string ShortMetric(string metric) => metric.Replace("recall_at_", "R@").Replace(
     .Replace("precision_at_1", "P@1");
 
 /// <summary>
-/// A registry profile, optionally cut to <paramref name="epochs"/> (0 keeps the profile's): the CP start epoch keeps its
-/// fraction of the run, the LR steps every third of the run.
+/// A registry profile, optionally on another data set (<paramref name="dataset"/>; "" keeps the profile's) and cut to
+/// <paramref name="epochs"/> (0 keeps the profile's): the CP start epoch keeps its fraction of the run, the LR steps every
+/// third of the run.
 /// </summary>
-ExperimentProfile NotebookProfile(string name, int epochs = 0)
+ExperimentProfile NotebookProfile(string name, int epochs = 0, string dataset = "")
 {
     var p = Profiles.Get(name);
+    if (dataset != "" && !p.Datasets.SequenceEqual(new[] { dataset })) p = p.WithDataset(dataset);
     if (epochs <= 0 || epochs == p.Base.Epochs) return p;
     var b = p.Base;
     int start = Math.Clamp((int)Math.Round(b.Loss.Cp.StartEpoch * epochs / (double)b.Epochs), 0, Math.Max(0, epochs - 1));
@@ -85,19 +88,22 @@ ZeroShotDataset LoadDataset(string name)
 
 /// <summary>
 /// Trains the runs of a registry experiment that <paramref name="resultsDir"/> does not hold yet (finished runs are
-/// reused, interrupted ones resumed) and returns the aggregated table. Cut runs (<paramref name="epochs"/> &gt; 0) live in
-/// their own sub-folder so they never mix with full-length results. <paramref name="variants"/> keeps only some rows.
+/// reused, interrupted ones resumed) and returns the aggregated table. Runs on another data set than the profile's
+/// (<paramref name="dataset"/>; "" = the profile's) and cut runs (<paramref name="epochs"/> &gt; 0) live in their own
+/// sub-folders so they never mix with the profile's own results. <paramref name="variants"/> keeps only some rows.
 /// </summary>
-ExperimentTable RunOrLoad(string experimentName, string profileName, int seeds, string resultsDir, int epochs = 0, Func<string, bool>? variants = null)
+ExperimentTable RunOrLoad(string experimentName, string profileName, int seeds, string resultsDir, int epochs = 0,
+    Func<string, bool>? variants = null, string dataset = "")
 {
     var experiment = ExperimentRegistry.Get(experimentName);
     if (variants is not null) experiment = experiment with { Variants = experiment.Variants.Where(v => variants(v.Name)).ToList() };
-    var profile = NotebookProfile(profileName, epochs);
-    var root = epochs > 0 ? Path.Combine(resultsDir, $"epochs-{epochs}") : resultsDir;
-    var dataset = profile.HasPaperNumbers ? null : LoadDataset(experiment.Datasets(profile)[0]);
+    var profile = NotebookProfile(profileName, epochs, dataset);
+    var root = profile.DatasetPinned ? Path.Combine(resultsDir, $"dataset-{Slugs.Of(dataset)}") : resultsDir;
+    if (epochs > 0) root = Path.Combine(root, $"epochs-{epochs}");
+    var preloaded = profile.HasPaperNumbers ? null : LoadDataset(experiment.Datasets(profile)[0]);
     var watch = Stopwatch.StartNew();
     var table = ExperimentRunner.Run(experiment, profile, root, seeds > 0 ? seeds : null,
-        options: new TrainerOptions { Dataset = dataset }, log: Console.WriteLine);
+        options: new TrainerOptions { Dataset = preloaded }, log: Console.WriteLine);
     Console.WriteLine($"{experiment.Name} at '{profile.Name}' ({profile.Base.Epochs} epochs): {watch.Elapsed.TotalSeconds:F0} s; results in {Path.GetFullPath(ExperimentRunner.OutputFolder(root, experiment, profile))}");
     return table;
 }
@@ -191,13 +197,31 @@ GenericChart OursVersusPaperBars(ExperimentTable table, string metric, string ti
     return KitCharts.AblationBars(bars.DistinctBy(b => (b.Group, b.Variant)), metric: ShortMetric(metric), title: title);
 }
 
-/// <summary>Writes each figure as PNG, SVG and PDF into <paramref name="dir"/> (headless Chromium; see notebooks/README.md).</summary>
-async Task ExportFigures(string dir, params (string Name, GenericChart Chart)[] figures)
+/// <summary>
+/// Writes each figure as PNG, SVG and PDF into <paramref name="dir"/> (headless Chromium; see notebooks/README.md) and
+/// shows the PNGs, as the paper will get them. With <paramref name="export"/> false it writes nothing and says why: when no
+/// Chromium is installed, with the fix.
+/// </summary>
+async Task ExportFigures(bool export, string dir, params (string Name, GenericChart Chart)[] figures)
 {
+    if (!export)
+    {
+        try
+        {
+            ChromiumLocator.Find();
+            Console.WriteLine("Figures not exported (exportFigures = false).");
+        }
+        catch (ChromiumNotFoundException e)
+        {
+            Console.WriteLine($"Figures not exported: {e.Message}");
+        }
+        return;
+    }
     Directory.CreateDirectory(dir);
     await using var exporter = await FigureExporter.StartAsync();
     foreach (var (name, chart) in figures)
         foreach (var ext in new[] { "png", "svg", "pdf" })
             await exporter.SaveAsync(chart, Path.Combine(dir, $"{name}.{ext}"));
     Console.WriteLine($"wrote {figures.Length * 3} files to {Path.GetFullPath(dir)}: " + string.Join(", ", figures.Select(f => f.Name + ".{png,svg,pdf}")));
+    foreach (var (name, _) in figures) display(PngImage.Load(Path.Combine(dir, $"{name}.png")));
 }

@@ -87,6 +87,16 @@ public class FigureExportTests(ExporterFixture fixture) : IClassFixture<Exporter
     }
 
     [Fact]
+    public async Task Starting_the_exporter_with_a_missing_chromium_names_the_fix()
+    {
+        var e = await Assert.ThrowsAsync<ChromiumNotFoundException>(() =>
+            FigureExporter.StartAsync(new FigureExporterOptions { ExecutablePath = "/nonexistent/chromium" }));
+        Assert.Contains("apt-get install chromium", e.Message);
+        Assert.Contains(ChromiumLocator.EnvironmentVariable, e.Message);
+        Assert.Contains("/nonexistent/chromium", e.Message);
+    }
+
+    [Fact]
     public void Standalone_html_embeds_plotly_js_and_loads_nothing_from_the_network()
     {
         using var dir = new TempDir();

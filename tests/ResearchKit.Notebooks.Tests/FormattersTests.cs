@@ -1,6 +1,8 @@
 using Microsoft.Data.Analysis;
 using Microsoft.DotNet.Interactive.Formatting;
 using ResearchKit.Notebooks.Formatting;
+using ResearchKit.Training.Engine;
+using ResearchKit.Training.Experiments;
 
 namespace ResearchKit.Notebooks.Tests;
 
@@ -27,6 +29,49 @@ public class FormattersTests
         Assert.Contains("<table", html);
         Assert.Contains(">CP</td>", html);
         Assert.Contains("text/html", Formatter.GetPreferredMimeTypesFor(typeof(SampleResult)));
+    }
+
+    [Fact]
+    public void Training_results_render_as_html_tables()
+    {
+        NotebookFormatters.Register();
+        var result = new TrainingResult("runs/pa", true, 8, 96, new Dictionary<string, double> { ["recall_at_1"] = 0.6125 }, TrainingTimings.Zero);
+
+        var html = result.ToDisplayString("text/html");
+
+        Assert.StartsWith("<table", html);
+        Assert.Contains(">recall_at_1</td>", html);
+        Assert.Contains(">0.6125</td>", html);
+        Assert.Contains(">epochs completed</td>", html);
+        Assert.Equal("text/html", Formatter.GetPreferredMimeTypesFor(typeof(TrainingResult)).First());
+    }
+
+    [Fact]
+    public void Experiment_tables_render_as_html_tables_with_mean_and_sd()
+    {
+        NotebookFormatters.Register();
+        var table1 = ExperimentRegistry.Get("table1");
+        var metricColumns = table1.Metrics.SelectMany(m => new DataFrameColumn[]
+        {
+            new DoubleDataFrameColumn(m + ExperimentTable.MeanSuffix, [61.24, 58.0]),
+            new DoubleDataFrameColumn(m + ExperimentTable.SdSuffix, [1.5, null]),
+        });
+        var frame = new DataFrame(new DataFrameColumn[]
+        {
+            new StringDataFrameColumn("dataset", ["glyphs-tiny", "glyphs-tiny"]),
+            new StringDataFrameColumn("variant", ["PA (s^p only)", "PA + s^g"]),
+            new Int32DataFrameColumn("seeds", [2, 1]),
+        }.Concat(metricColumns));
+        var table = new ExperimentTable(table1, Profiles.Smoke, frame, null, "table.csv");
+
+        var html = System.Net.WebUtility.HtmlDecode(table.ToDisplayString("text/html"));
+
+        Assert.StartsWith("<table", html);
+        Assert.Contains(">R@1 (%)</th>", html);
+        Assert.Contains(">61.2 ± 1.5</td>", html);
+        Assert.Contains(">58.0</td>", html);
+        Assert.Contains(">PA + s^g</td>", html);
+        Assert.Contains("2 rows × 7 columns", table.ToDisplayString("text/plain"));
     }
 
     [Fact]

@@ -54,6 +54,25 @@ public class KitChartsTests
     }
 
     [Fact]
+    public void Sweep_reference_lines_are_dashed_verticals_with_staggered_labels()
+    {
+        var fig = Figure(KitCharts.SweepLines([new CurveSeries("a", [10, 30, 50], [1, 2, 3])], "M", "R@1",
+            references: [new ReferenceLine(30, "paper best"), new ReferenceLine(35, "paper best")]));
+        var shapes = fig["layout"]!["shapes"]!.AsArray();
+        Assert.Equal(new[] { 30.0, 35.0 }, shapes.Select(s => s!["x0"]!.GetValue<double>()));
+        Assert.All(shapes, s => Assert.Equal(("dash", "paper"), (s!["line"]!["dash"]!.GetValue<string>(), s["yref"]!.GetValue<string>())));
+        var labels = fig["layout"]!["annotations"]!.AsArray();
+        Assert.Equal(new[] { "paper best", "paper best" }, labels.Select(a => a!["text"]!.GetValue<string>()));
+        Assert.NotEqual(labels[0]!["y"]!.GetValue<double>(), labels[1]!["y"]!.GetValue<double>());
+
+        // Log axis: shapes stay in data units, annotations take log10 (plotly.js's convention).
+        var log = Figure(KitCharts.SweepLines([new CurveSeries("a", [1, 100], [1, 2])], "x", "y", logX: true, references: [new ReferenceLine(10, "ten")]));
+        Assert.Equal(10, log["layout"]!["shapes"]![0]!["x0"]!.GetValue<double>());
+        Assert.Equal(1, log["layout"]!["annotations"]![0]!["x"]!.GetValue<double>(), 9);
+        Assert.Throws<ArgumentException>(() => KitCharts.SweepLines([new CurveSeries("a", [1, 2], [1, 2])], "x", "y", logX: true, references: [new ReferenceLine(0)]));
+    }
+
+    [Fact]
     public void Std_bands_add_a_filled_band_per_series()
     {
         var fig = Figure(KitCharts.SweepLines([new CurveSeries("a", [1, 2, 3], [1, 2, 3], [0.1, 0.2, 0.3])], "x", "y"));

@@ -200,6 +200,25 @@ public class NotebookRunnerTests
     }
 
     [Fact]
+    public async Task Hash_load_resolves_against_the_notebook_folder_and_its_members_carry_over()
+    {
+        using var dir = new TempDir();
+        Directory.CreateDirectory(dir.File("lib"));
+        File.WriteAllText(dir.File("lib/helper.csx"), "static int Triple(int v) => 3 * v;\nvar loaded = 14;");
+        var nb = dir.Notebook("load.ipynb",
+            NewCell.Code("#load \"lib/helper.csx\"\nloaded += 0;"),
+            NewCell.Code("Console.WriteLine(Triple(loaded));"));
+
+        var r = (await Run(nb)).EnsureSuccess();
+
+        Assert.Equal("42\n", Stdout(r, 1));
+
+        var missing = await Run(dir.Notebook("loadmissing.ipynb", NewCell.Markdown("x"), NewCell.Code("#load \"lib/nothing.csx\"")));
+        Assert.Equal((CellErrorKind.Compilation, 2), (missing.Error!.Kind, missing.Error.CellNumber));
+        Assert.Contains("nothing.csx", missing.Error.Message);
+    }
+
+    [Fact]
     public async Task Errors_inside_an_import_name_the_imported_file()
     {
         using var dir = new TempDir();

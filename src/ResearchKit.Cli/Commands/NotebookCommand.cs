@@ -5,7 +5,11 @@ using ResearchKit.Notebooks.Running;
 
 namespace ResearchKit.Cli.Commands;
 
-/// <summary><c>researchkit notebook run|strip</c>: the headless notebook runner and the output stripper.</summary>
+/// <summary>
+/// <c>researchkit notebook run|strip</c>: the headless notebook runner and the output stripper. <c>run</c> exits 0 when every
+/// notebook ran, 1 when a cell failed (the message names notebook, cell and error), 2 on bad arguments (nothing ran);
+/// <c>strip --check</c> exits 1 when a notebook is not clean.
+/// </summary>
 public static class NotebookCommand
 {
     /// <summary>The <c>notebook</c> command group.</summary>
@@ -34,7 +38,8 @@ public static class NotebookCommand
         run.Add(paths);
         run.Add(parameters);
         run.Add(output);
-        run.SetAction(parse => Run(parse.GetValue(paths)!, parse.GetValue(parameters) ?? [], parse.GetValue(output)!));
+        run.SetAction(parse => Run(parse.GetValue(paths)!, parse.GetValue(parameters) ?? [], parse.GetValue(output)!,
+            parse.InvocationConfiguration.Output, parse.InvocationConfiguration.Error));
         return run;
     }
 
@@ -45,11 +50,12 @@ public static class NotebookCommand
         var strip = new Command("strip", "Remove outputs and execution counts, writing the Polyglot layout (cell ids kept).");
         strip.Add(paths);
         strip.Add(check);
-        strip.SetAction(parse => Strip(parse.GetValue(paths)!, parse.GetValue(check)));
+        strip.SetAction(parse => Strip(parse.GetValue(paths)!, parse.GetValue(check), parse.InvocationConfiguration.Output, parse.InvocationConfiguration.Error));
         return strip;
     }
 
-    private static int Run(string[] paths, string[] parameterArgs, string outputDirectory)
+    // Exit codes: 0 every notebook ran; 1 a cell failed; 2 bad arguments (nothing ran).
+    private static int Run(string[] paths, string[] parameterArgs, string outputDirectory, TextWriter stdout, TextWriter stderr)
     {
         Dictionary<string, string> parameters;
         List<string> notebooks;
@@ -62,14 +68,15 @@ public static class NotebookCommand
         }
         catch (ArgumentException e)
         {
-            Console.Error.WriteLine($"error: {e.Message}");
+            stderr.WriteLine($"error: {e.Message}");
             return 2;
         }
-        var runner = new NotebookRunner(new NotebookRunOptions { Parameters = parameters, OutputDirectory = outputDirectory, Log = Console.Out });
+        if (UndeclaredParameters(notebooks, parameters, stderr)) return 2;
+        var runner = new NotebookRunner(new NotebookRunOptions { Parameters = parameters, OutputDirectory = outputDirectory, Log = stdout });
         int failed = 0;
         foreach (var path in notebooks)
         {
-            Console.WriteLine($"▶ {Path.GetRelativePath(Directory.GetCurrentDirectory(), path)}");
+            stdout.WriteLine($"▶ {Path.GetRelativePath(Directory.GetCurrentDirectory(), path)}");
             NotebookRunResult result;
             try
             {
@@ -77,26 +84,60 @@ public static class NotebookCommand
             }
             catch (ArgumentException e)
             {
-                Console.Error.WriteLine($"error: {Path.GetFileName(path)}: {e.Message}");
+                stderr.WriteLine($"error: {Path.GetFileName(path)}: {e.Message}");
                 failed++;
                 continue;
             }
             var seconds = result.Elapsed.TotalSeconds.ToString("0.0", CultureInfo.InvariantCulture);
             if (result.Succeeded)
-                Console.WriteLine($"✓ {Path.GetFileName(path)} ({seconds} s) → {result.ExecutedPath}");
+                stdout.WriteLine($"✓ {Path.GetFileName(path)} ({seconds} s) → {result.ExecutedPath}");
             else
             {
                 failed++;
-                Console.Error.WriteLine($"✗ {result.Error}");
-                if (result.Error!.Detail is { } detail) Console.Error.WriteLine(detail);
-                Console.Error.WriteLine($"  executed copy up to the failure: {result.ExecutedPath}");
+                stderr.WriteLine($"✗ {result.Error}");
+                if (result.Error!.Detail is { } detail) stderr.WriteLine(detail);
+                stderr.WriteLine($"  executed copy up to the failure: {result.ExecutedPath}");
             }
         }
-        Console.WriteLine($"{notebooks.Count - failed} passed, {failed} failed");
+        stdout.WriteLine($"{notebooks.Count - failed} passed, {failed} failed");
         return failed == 0 ? 0 : 1;
     }
 
-    private static int Strip(string[] paths, bool check)
+    /// <summary>
+    /// Every --param goes to every notebook of the run, so each must declare it in its parameters cell. Checked for all
+    /// notebooks before any runs, so a folder run does not fail on its fifth notebook an hour in. True when one does not.
+    /// </summary>
+    private static bool UndeclaredParameters(IReadOnlyList<string> notebooks, IReadOnlyDictionary<string, string> parameters, TextWriter stderr)
+    {
+        if (parameters.Count == 0) return false;
+        bool any = false;
+        foreach (var path in notebooks)
+        {
+            IReadOnlySet<string> declared;
+            try
+            {
+                declared = ParameterInjection.DeclaredNames(NotebookDocument.Load(path));
+            }
+            catch (Exception e) when (e is ArgumentException or IOException or System.Text.Json.JsonException)
+            {
+                stderr.WriteLine($"error: {Path.GetFileName(path)}: {e.Message}");
+                any = true;
+                continue;
+            }
+            var missing = parameters.Keys.Where(k => !declared.Contains(k)).Order(StringComparer.Ordinal).ToList();
+            if (missing.Count == 0) continue;
+            any = true;
+            stderr.WriteLine(declared.Count == 0
+                ? $"error: {Path.GetFileName(path)} has no cell tagged '{ParameterInjection.ParametersTag}', so it takes no --param ({string.Join(", ", missing)})"
+                : $"error: {Path.GetFileName(path)} does not declare {string.Join(", ", missing.Select(m => $"'{m}'"))} in its cell tagged " +
+                  $"'{ParameterInjection.ParametersTag}' (it declares: {string.Join(", ", declared.Order(StringComparer.Ordinal))})");
+        }
+        if (any && notebooks.Count > 1)
+            stderr.WriteLine("Every --param is passed to every notebook of the run: declare it in each one's parameters cell, or run those notebooks on their own. Nothing ran.");
+        return any;
+    }
+
+    private static int Strip(string[] paths, bool check, TextWriter stdout, TextWriter stderr)
     {
         List<string> notebooks;
         try
@@ -105,7 +146,7 @@ public static class NotebookCommand
         }
         catch (ArgumentException e)
         {
-            Console.Error.WriteLine($"error: {e.Message}");
+            stderr.WriteLine($"error: {e.Message}");
             return 2;
         }
         int dirty = 0;
@@ -116,16 +157,16 @@ public static class NotebookCommand
             {
                 if (NotebookStripper.IsClean(path)) continue;
                 dirty++;
-                Console.Error.WriteLine($"not clean: {rel} (run `researchkit notebook strip {rel}`)");
+                stderr.WriteLine($"not clean: {rel} (run `researchkit notebook strip {rel}`)");
             }
             else if (NotebookStripper.StripFile(path))
             {
                 dirty++;
-                Console.WriteLine($"stripped: {rel}");
+                stdout.WriteLine($"stripped: {rel}");
             }
         }
-        if (check) Console.WriteLine(dirty == 0 ? $"{notebooks.Count} notebooks clean" : $"{dirty} of {notebooks.Count} notebooks not clean");
-        else Console.WriteLine($"{dirty} of {notebooks.Count} notebooks changed");
+        if (check) stdout.WriteLine(dirty == 0 ? $"{notebooks.Count} notebooks clean" : $"{dirty} of {notebooks.Count} notebooks not clean");
+        else stdout.WriteLine($"{dirty} of {notebooks.Count} notebooks changed");
         return check && dirty > 0 ? 1 : 0;
     }
 

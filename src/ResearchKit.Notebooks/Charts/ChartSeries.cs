@@ -21,3 +21,8 @@ public sealed record CurveSeries(string Name, IReadOnlyList<double> X, IReadOnly
 /// <param name="Std">Standard deviation over seeds (fraction), drawn as an error bar; 0 draws none.</param>
 /// <param name="Paper">The paper's reported value (fraction), drawn as a marker on the bar; null for none.</param>
 public sealed record AblationBar(string Group, string Variant, double Mean, double Std = 0, double? Paper = null);
+
+/// <summary>A dashed vertical reference line on a chart (e.g. the paper's best setting of a sweep, or a start epoch).</summary>
+/// <param name="X">Where, in the x axis's units.</param>
+/// <param name="Label">Text beside the line's top, or null.</param>
+public sealed record ReferenceLine(double X, string? Label = null);

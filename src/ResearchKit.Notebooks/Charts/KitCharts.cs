@@ -103,28 +103,42 @@ public static class KitCharts
         if (markerX is { } m)
         {
             Check(double.IsFinite(m), nameof(markerX), "markerX must be finite");
-            layout.SetProperty("shapes", new[]
-            {
-                Obj<Shape>(("type", "line"), ("xref", "x"), ("yref", "paper"), ("x0", m), ("x1", m), ("y0", 0), ("y1", 1),
-                    ("line", Obj<Line>(("color", "#555555"), ("width", 1.5), ("dash", "dash")))),
-            });
-            if (markerLabel is not null)
-                layout.SetProperty("annotations", new[]
-                {
-                    Obj<Annotation>(("x", m), ("xref", "x"), ("y", 1), ("yref", "paper"), ("text", markerLabel), ("showarrow", false),
-                        ("xanchor", "left"), ("yanchor", "top"), ("xshift", 4), ("font", Font(theme, theme.FontSize - 1, "#555555"))),
-                });
+            AddReferenceLines(layout, [new ReferenceLine(m, markerLabel)], theme, logX: false);
         }
         return PlotlyObjects.Chart(chart, layout);
     }
 
-    /// <summary>A hyper-parameter sweep: metric against the swept value, one line per setting, optional ± bands and log x.</summary>
+    /// <summary>
+    /// A hyper-parameter sweep: metric against the swept value, one line per setting, optional ± bands and log x, and
+    /// optional dashed vertical <paramref name="references"/> (e.g. the paper's best settings).
+    /// </summary>
+    /// <exception cref="ArgumentException">A reference line's x is not finite (or not positive on a log axis).</exception>
     public static GenericChart SweepLines(IEnumerable<CurveSeries> curves, string xTitle, string yTitle, bool logX = false,
-        string? title = null, ChartTheme? theme = null)
+        string? title = null, ChartTheme? theme = null, IReadOnlyList<ReferenceLine>? references = null)
     {
         theme ??= ChartTheme.Publication;
         var traces = Lines(curves, xTitle, yTitle, title, logX, theme, out var layout);
+        if (references is { Count: > 0 })
+        {
+            Check(references.All(r => double.IsFinite(r.X) && (!logX || r.X > 0)), nameof(references),
+                logX ? "reference lines need a finite x > 0 on a log axis" : "reference lines need a finite x");
+            AddReferenceLines(layout, references, theme, logX);
+        }
         return PlotlyObjects.Chart(traces, layout);
+    }
+
+    // Dashed vertical lines over the full plot height; labels at the top, staggered so neighbouring lines stay readable.
+    // On a log axis plotly.js places shapes by data value but annotations by log10 of it.
+    private static void AddReferenceLines(Layout layout, IReadOnlyList<ReferenceLine> lines, ChartTheme theme, bool logX)
+    {
+        layout.SetProperty("shapes", lines.Select(r =>
+            Obj<Shape>(("type", "line"), ("xref", "x"), ("yref", "paper"), ("x0", r.X), ("x1", r.X), ("y0", 0), ("y1", 1),
+                ("line", Obj<Line>(("color", "#555555"), ("width", 1.5), ("dash", "dash"))))).ToArray());
+        var labelled = lines.Where(r => r.Label is not null).ToList();
+        if (labelled.Count > 0)
+            layout.SetProperty("annotations", labelled.Select((r, i) =>
+                Obj<Annotation>(("x", logX ? Math.Log10(r.X) : r.X), ("xref", "x"), ("y", 1 - 0.07 * (i % 2)), ("yref", "paper"), ("text", r.Label!), ("showarrow", false),
+                    ("xanchor", "left"), ("yanchor", "top"), ("xshift", 4), ("font", Font(theme, theme.FontSize - 1, "#555555")))).ToArray());
     }
 
     /// <summary>

@@ -3,6 +3,7 @@ using System.Text;
 using Microsoft.CodeAnalysis;
 using Microsoft.CodeAnalysis.CSharp;
 using Microsoft.CodeAnalysis.CSharp.Syntax;
+using ResearchKit.Notebooks.Documents;
 
 namespace ResearchKit.Notebooks.Running;
 
@@ -35,6 +36,14 @@ public static class ParameterInjection
             sb.Append(name).Append(" = ").Append(Literal(name, decl.Type, decl.Initializer, text)).Append(";\n");
         }
         return sb.ToString().TrimEnd('\n');
+    }
+
+    /// <summary>The names the cell tagged <c>parameters</c> of <paramref name="notebook"/> declares; empty when it has no such cell.</summary>
+    public static IReadOnlySet<string> DeclaredNames(NotebookDocument notebook)
+    {
+        ArgumentNullException.ThrowIfNull(notebook);
+        var cell = notebook.Cells.FirstOrDefault(c => c.IsCode && c.Tags.Contains(ParametersTag));
+        return cell is null ? new HashSet<string>() : Declarations(cell.Source).Keys.ToHashSet(StringComparer.Ordinal);
     }
 
     /// <summary>Top-level variables of a script cell: name → (type, initializer).</summary>

@@ -1,3 +1,5 @@
+using Microsoft.Data.Analysis;
+
 namespace ResearchKit.Training.Engine;
 
 /// <summary>Where a run's wall time went (this process only), in seconds.</summary>
@@ -32,4 +34,21 @@ public sealed record TrainingTimings(double Data, double Forward, double Backwar
 /// <param name="FinalMetrics">The last epoch's metrics (with the final evaluation) when completed; otherwise the last finished epoch's.</param>
 /// <param name="Timings">Where this process's time went.</param>
 public sealed record TrainingResult(string RunDirectory, bool Completed, int EpochsCompleted, long Steps,
-    IReadOnlyDictionary<string, double> FinalMetrics, TrainingTimings Timings);
+    IReadOnlyDictionary<string, double> FinalMetrics, TrainingTimings Timings)
+{
+    /// <summary>
+    /// The result for display (notebooks render it as HTML): one row per quantity — the final metrics (as stored: retrieval
+    /// metrics as fractions), then epochs, steps, wall time and training throughput.
+    /// </summary>
+    public DataFrame ToDataFrame()
+    {
+        var rows = FinalMetrics.OrderBy(m => m.Key, StringComparer.Ordinal).Select(m => (m.Key, m.Value)).ToList();
+        rows.Add(("epochs completed" + (Completed ? "" : " (stopped early)"), EpochsCompleted));
+        rows.Add(("steps", Steps));
+        rows.Add(("time (s)", Timings.Total));
+        rows.Add(("train images/s", Timings.TrainImagesPerSecond));
+        return new DataFrame(
+            new StringDataFrameColumn("quantity", rows.Select(r => r.Item1)),
+            new DoubleDataFrameColumn("value", rows.Select(r => (double?)r.Item2)));
+    }
+}

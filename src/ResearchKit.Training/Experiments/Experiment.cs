@@ -32,6 +32,21 @@ public sealed class PaperNumbers
     public static PaperNumbers None { get; } = new();
 }
 
+/// <summary>
+/// The setting the paper found best in a sweep whose metric values it does not state (Fig. 4 gives curves, the text only
+/// their best points). The sweep's variants are named <c>&lt;Sweep&gt;=&lt;value&gt;</c> (plus <see cref="VariantSuffix"/>).
+/// </summary>
+/// <param name="Sweep">The swept setting as the variant names spell it (<c>M</c>, <c>start</c>).</param>
+/// <param name="Description">The setting in words, with its units.</param>
+/// <param name="BestValues">The best values the paper reports, in the sweep's units.</param>
+/// <param name="Source">Where the paper says so.</param>
+/// <param name="VariantSuffix">What follows the value in the variant names (<c>/60</c> for start epochs).</param>
+public sealed record PaperOptimum(string Sweep, string Description, IReadOnlyList<double> BestValues, string Source, string VariantSuffix = "")
+{
+    /// <summary>The variant name of one point of the sweep.</summary>
+    public string Variant(double value) => $"{Sweep}={value.ToString(System.Globalization.CultureInfo.InvariantCulture)}{VariantSuffix}";
+}
+
 /// <summary>One planned training run of an experiment.</summary>
 /// <param name="Experiment">Experiment name.</param>
 /// <param name="Dataset">Data set.</param>
@@ -52,12 +67,13 @@ public sealed record PlannedRun(string Experiment, string Dataset, string Varian
 /// <param name="Paper">The paper's numbers (shown for the <c>paper</c> profile).</param>
 /// <param name="PaperDatasets">Data sets at the <c>paper</c> profile when they differ from the profile's (Table IV adds SOP).</param>
 /// <param name="PerEpoch">Also tabulate the per-epoch series of the metrics (Fig. 3).</param>
+/// <param name="PaperOptima">For sweeps the paper reports only as "best at": the best settings it names (Fig. 4).</param>
 public sealed record Experiment(string Name, string Description, IReadOnlyList<ExperimentVariant> Variants, IReadOnlyList<string> Metrics,
-    PaperNumbers Paper, IReadOnlyList<string>? PaperDatasets = null, bool PerEpoch = false)
+    PaperNumbers Paper, IReadOnlyList<string>? PaperDatasets = null, bool PerEpoch = false, IReadOnlyList<PaperOptimum>? PaperOptima = null)
 {
-    /// <summary>The data sets at a profile.</summary>
+    /// <summary>The data sets at a profile (the pinned one for <see cref="ExperimentProfile.WithDataset"/>).</summary>
     public IReadOnlyList<string> Datasets(ExperimentProfile profile) =>
-        profile.HasPaperNumbers && PaperDatasets is not null ? PaperDatasets : profile.Datasets;
+        profile.HasPaperNumbers && PaperDatasets is not null && !profile.DatasetPinned ? PaperDatasets : profile.Datasets;
 
     /// <summary>Every run at <paramref name="profile"/> with seeds 1..<paramref name="seeds"/>, in a fixed order (shards split it).</summary>
     /// <exception cref="ArgumentException"><paramref name="seeds"/> is not positive.</exception>

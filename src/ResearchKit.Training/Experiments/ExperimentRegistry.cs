@@ -145,6 +145,17 @@ public static class ExperimentRegistry
             with { DeviationEveryEpochs = 1 }),
     ], [Trainer.DeviationMetric, Trainer.DeviationPairwiseMetric, R1, Map], PaperNumbers.None, PerEpoch: true);
 
+    /// <summary>
+    /// What the paper says about Fig. 4 (losses.md §5.1, §5.13): total capacities 3000 and 3500 were best on CUB (100 training
+    /// classes: M = 30 and 35 per class), and the start epoch 12 of 60. It states no R@1 values along the sweeps.
+    /// </summary>
+    // A getter, not a stored property: All (declared above) builds Fig4() during static initialization.
+    public static IReadOnlyList<PaperOptimum> Fig4PaperOptima =>
+    [
+        new("M", "queue capacity per class M (CUB: total / 100 classes)", [30, 35], "Fig. 4: capacities 3000 and 3500 were best on CUB"),
+        new("start", "start epoch E_s, of 60 epochs", [PaperStartEpoch], "Fig. 4: E_s = 12 was best", "/60"),
+    ];
+
     /// <summary>Fig. 4: queue capacity (total entries M·C) and start-epoch sweeps of CP+PA.</summary>
     public static Experiment Fig4()
     {
@@ -162,7 +173,7 @@ public static class ExperimentRegistry
                 CalibrateProxy = true, Cp = l.Cp with { StartEpoch = StartAt(p, c, start) },
             })));
         return new Experiment("fig4", "CP+PA queue capacity per class M and start-epoch sweeps (start epoch scaled to the profile's epochs)",
-            variants, [R1, Map], PaperNumbers.None);
+            variants, [R1, Map], PaperNumbers.None, PaperOptima: Fig4PaperOptima);
     }
 
     /// <summary>

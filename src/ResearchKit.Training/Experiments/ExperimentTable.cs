@@ -104,6 +104,37 @@ public sealed record ExperimentTable(Experiment Experiment, ExperimentProfile Pr
         return new DataFrame(columns);
     }
 
+    /// <summary>
+    /// The table for display (notebooks render it as HTML): data set, variant, seeds, then per metric <c>mean ± sd</c> as text
+    /// (retrieval metrics in %, the deviation raw) and, on the <c>paper</c> profile, the paper's number beside it.
+    /// <see cref="Frame"/> keeps the raw numbers for computing.
+    /// </summary>
+    public DataFrame ToDataFrame()
+    {
+        var rows = Enumerable.Range(0, (int)Frame.Rows.Count).ToList();
+        var columns = new List<DataFrameColumn>
+        {
+            new StringDataFrameColumn("dataset", rows.Select(r => (string)Frame["dataset"][r])),
+            new StringDataFrameColumn("variant", rows.Select(r => (string)Frame["variant"][r])),
+            new Int32DataFrameColumn("seeds", rows.Select(r => (int?)Frame["seeds"][r])),
+        };
+        foreach (var m in Experiment.Metrics)
+        {
+            columns.Add(new StringDataFrameColumn(Scale(m) == 1 ? Short(m) : $"{Short(m)} (%)", rows.Select(r => MeanSdText(m, r))));
+            if (Profile.HasPaperNumbers)
+                columns.Add(new DoubleDataFrameColumn($"paper {Short(m)}", rows.Select(r => (double?)Frame[PaperPrefix + m][r])));
+        }
+        return new DataFrame(columns);
+    }
+
+    private string MeanSdText(string metric, long row)
+    {
+        var mean = (double?)Frame[metric + MeanSuffix][row];
+        var sd = (double?)Frame[metric + SdSuffix][row];
+        string digits = Scale(metric) == 1 ? "F4" : "F1";
+        return mean is null ? "–" : mean.Value.ToString(digits, CultureInfo.InvariantCulture) + (sd is null ? "" : " ± " + sd.Value.ToString(digits, CultureInfo.InvariantCulture));
+    }
+
     /// <summary>The table as aligned text: <c>mean ± sd</c> per metric, the paper's value in brackets when known.</summary>
     public string Format()
     {
@@ -115,10 +146,7 @@ public sealed record ExperimentTable(Experiment Experiment, ExperimentProfile Pr
             var cells = new List<string> { (string)Frame["dataset"][r], (string)Frame["variant"][r], Frame["seeds"][r]?.ToString() ?? "" };
             foreach (var m in Experiment.Metrics)
             {
-                var mean = (double?)Frame[m + MeanSuffix][r];
-                var sd = (double?)Frame[m + SdSuffix][r];
-                string digits = Scale(m) == 1 ? "F4" : "F1";
-                var cell = mean is null ? "–" : mean.Value.ToString(digits, CultureInfo.InvariantCulture) + (sd is null ? "" : " ± " + sd.Value.ToString(digits, CultureInfo.InvariantCulture));
+                var cell = MeanSdText(m, r);
                 if (Profile.HasPaperNumbers && (double?)Frame[PaperPrefix + m][r] is { } paper) cell += $" [{paper.ToString("F1", CultureInfo.InvariantCulture)}]";
                 cells.Add(cell);
             }

@@ -16,6 +16,18 @@ public sealed record ExperimentProfile(string Name, string Description, IReadOnl
 {
     /// <summary>The CP start epoch as the paper's fraction of the run (12 of 60 epochs).</summary>
     public int ScaledEpoch(int paperEpoch) => Math.Max(0, (int)Math.Round(paperEpoch * Base.Epochs / 60.0));
+
+    /// <summary>True when <see cref="WithDataset"/> pinned the data set: experiments then run on it alone, even on the
+    /// <c>paper</c> profile where an experiment lists its own data sets (Table IV adds SOP).</summary>
+    public bool DatasetPinned { get; init; }
+
+    /// <summary>This profile on one data set instead of its own (its recipe otherwise unchanged).</summary>
+    /// <exception cref="ArgumentException"><paramref name="dataset"/> is empty.</exception>
+    public ExperimentProfile WithDataset(string dataset)
+    {
+        if (string.IsNullOrWhiteSpace(dataset)) throw new ArgumentException("dataset must be a data set name (e.g. glyphs, fashion-mnist).", nameof(dataset));
+        return this with { Datasets = [dataset], Base = Base with { Dataset = dataset }, DatasetPinned = true };
+    }
 }
 
 /// <summary>The three profiles.</summary>

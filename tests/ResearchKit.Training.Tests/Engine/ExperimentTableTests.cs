@@ -1,0 +1,96 @@
+using System.Text.Json;
+using ResearchKit.Training.Config;
+using ResearchKit.Training.Engine;
+using ResearchKit.Training.Experiments;
+
+namespace ResearchKit.Training.Tests.Engine;
+
+public class ExperimentTableTests
+{
+    private const string R1 = "recall_at_1";
+
+    // A finished run as ExperimentRunner leaves it: the label and the result (no training needed to build a table).
+    private static void WriteRun(string folder, Experiment experiment, ExperimentProfile profile, string dataset, string variant, int seed, double r1)
+    {
+        var dir = Path.Combine(folder, new PlannedRun(experiment.Name, dataset, variant, seed, profile.Base).RelativePath);
+        Directory.CreateDirectory(dir);
+        File.WriteAllText(Path.Combine(dir, RunLabel.FileName),
+            JsonSerializer.Serialize(new RunLabel(experiment.Name, profile.Name, dataset, variant, seed), TrainingConfigJson.Options));
+        var metrics = experiment.Metrics.ToDictionary(m => m, m => m == R1 ? r1 : 0.25);
+        File.WriteAllText(Path.Combine(dir, "result.json"),
+            JsonSerializer.Serialize(new TrainingResult(dir, true, 8, 100, metrics, TrainingTimings.Zero), TrainingConfigJson.Options));
+    }
+
+    [Fact]
+    public void ToDataFrame_shows_mean_and_sd_over_seeds_per_metric_in_percent()
+    {
+        var table1 = ExperimentRegistry.Get("table1");
+        using var dir = new TempDir();
+        var folder = ExperimentRunner.OutputFolder(dir.Path, table1, Profiles.Smoke);
+        WriteRun(folder, table1, Profiles.Smoke, "glyphs-tiny", "PA (s^p only)", 1, 0.50);
+        WriteRun(folder, table1, Profiles.Smoke, "glyphs-tiny", "PA (s^p only)", 2, 0.60);
+        WriteRun(folder, table1, Profiles.Smoke, "glyphs-tiny", "PA + s^g", 1, 0.40);
+
+        var df = ExperimentTable.Build(folder).ToDataFrame();
+
+        Assert.Equal(new[] { "dataset", "variant", "seeds", "R@1 (%)", "R@2 (%)", "R@4 (%)", "MAP@R (%)" }, df.Columns.Select(c => c.Name));
+        Assert.Equal(new[] { "PA (s^p only)", "PA + s^g" }, df["variant"].Cast<string>());
+        Assert.Equal(new int?[] { 2, 1 }, df["seeds"].Cast<int?>());
+        Assert.Equal("55.0 ± 7.1", df["R@1 (%)"][0]);   // sample sd of 50 and 60
+        Assert.Equal("40.0", df["R@1 (%)"][1]);         // one seed: no spread
+        Assert.Equal("25.0", df["MAP@R (%)"][1]);
+    }
+
+    [Fact]
+    public void ToDataFrame_puts_the_papers_number_beside_ours_on_the_paper_profile()
+    {
+        var table1 = ExperimentRegistry.Get("table1");
+        using var dir = new TempDir();
+        var folder = ExperimentRunner.OutputFolder(dir.Path, table1, Profiles.Paper);
+        WriteRun(folder, table1, Profiles.Paper, "cub", "PA + s^g + L_cal", 1, 0.70);
+
+        var df = ExperimentTable.Build(folder).ToDataFrame();
+
+        Assert.Equal(new[] { "R@1 (%)", "paper R@1" }, df.Columns.Select(c => c.Name).Skip(3).Take(2));
+        Assert.Equal("70.0", df["R@1 (%)"][0]);
+        Assert.Equal(table1.Paper.Get("cub", "PA + s^g + L_cal", R1), (double?)df["paper R@1"][0]);
+    }
+
+    [Fact]
+    public void TrainingResult_ToDataFrame_lists_final_metrics_then_run_facts()
+    {
+        var result = new TrainingResult("run", false, 3, 120, new Dictionary<string, double> { [R1] = 0.5, ["mean_average_precision_at_r"] = 0.2 },
+            new TrainingTimings(1, 2, 3, 4, 0, 0, 600));
+
+        var df = result.ToDataFrame();
+
+        Assert.Equal(new[] { "mean_average_precision_at_r", R1, "epochs completed (stopped early)", "steps", "time (s)", "train images/s" },
+            df["quantity"].Cast<string>());
+        Assert.Equal(new double?[] { 0.2, 0.5, 3, 120, 10, 100 }, df["value"].Cast<double?>());
+    }
+
+    [Fact]
+    public void A_pinned_data_set_replaces_the_profiles_and_the_papers_data_sets()
+    {
+        var smoke = Profiles.Smoke.WithDataset("fashion-mnist");
+        var plan = ExperimentRegistry.Get("table1").Plan(smoke, 1);
+        Assert.All(plan, p => Assert.Equal(("fashion-mnist", "fashion-mnist"), (p.Dataset, p.Config.Dataset)));
+        Assert.Equal(Profiles.Smoke.Base.Epochs, plan[0].Config.Epochs);   // the recipe is unchanged
+
+        // Table IV lists CUB, Cars and SOP on the paper profile; pinned, it runs on the one data set.
+        Assert.Equal(3 * 6, ExperimentRegistry.Get("table4").Plan(Profiles.Paper, 1).Count);
+        Assert.All(ExperimentRegistry.Get("table4").Plan(Profiles.Paper.WithDataset("cars"), 1), p => Assert.Equal("cars", p.Dataset));
+        Assert.Throws<ArgumentException>(() => Profiles.Smoke.WithDataset(" "));
+    }
+
+    [Fact]
+    public void Fig4_paper_optima_name_points_of_its_sweeps()
+    {
+        var fig4 = ExperimentRegistry.Get("fig4");
+        var variants = fig4.Variants.Select(v => v.Name).ToHashSet();
+        Assert.Equal(new[] { "M", "start" }, fig4.PaperOptima!.Select(o => o.Sweep));
+        foreach (var optimum in fig4.PaperOptima!)
+            Assert.All(optimum.BestValues, v => Assert.Contains(optimum.Variant(v), variants));
+        Assert.Equal(new[] { "M=30", "M=35", "start=12/60" }, fig4.PaperOptima!.SelectMany(o => o.BestValues.Select(o.Variant)));
+    }
+}
