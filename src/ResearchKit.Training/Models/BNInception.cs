@@ -34,7 +34,7 @@ public sealed class BNInception : nn.Module<Tensor, Tensor>
         new("5b", 1024, 352, 192, 320, 192, 224, 224, BlockPool.MaxStride1, 128, false),
     ];
 
-    private readonly Dictionary<string, (Conv2d Conv, BatchNorm2d Bn)> units = new();
+    private readonly Dictionary<string, (Conv2d Conv, StableBatchNorm Bn)> units = new();
     private readonly Dictionary<string, nn.Module<Tensor, Tensor>> pools = new();
 
     /// <summary>Builds a randomly initialized network (PyTorch default init, as Cadene's file does).</summary>
@@ -68,7 +68,7 @@ public sealed class BNInception : nn.Module<Tensor, Tensor>
     private void Unit(string name, long inCh, long outCh, long k, long stride, long pad)
     {
         var conv = nn.Conv2d(inCh, outCh, k, stride: stride, padding: pad);
-        var bn = nn.BatchNorm2d(outCh, eps: 1e-5, momentum: 0.9);
+        var bn = StableBatchNorm.For2d(outCh, eps: 1e-5, momentum: 0.9);
         register_module(name, conv);
         register_module(name + "_bn", bn);
         units[name] = (conv, bn);

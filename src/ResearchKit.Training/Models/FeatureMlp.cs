@@ -10,7 +10,7 @@ namespace ResearchKit.Training.Models;
 public sealed class FeatureMlp : nn.Module<Tensor, Tensor>
 {
     private readonly Linear fc1;
-    private readonly BatchNorm1d bn1;
+    private readonly StableBatchNorm bn1;
 
     /// <summary>Creates the MLP for <paramref name="inputDim"/>-dimensional cached features.</summary>
     /// <exception cref="ArgumentOutOfRangeException">A non-positive dimension.</exception>
@@ -19,7 +19,7 @@ public sealed class FeatureMlp : nn.Module<Tensor, Tensor>
         if (inputDim <= 0) throw new ArgumentOutOfRangeException(nameof(inputDim), inputDim, "Expected a positive input dimension.");
         if (hiddenDim <= 0) throw new ArgumentOutOfRangeException(nameof(hiddenDim), hiddenDim, "Expected a positive hidden dimension.");
         fc1 = nn.Linear(inputDim, hiddenDim);
-        bn1 = nn.BatchNorm1d(hiddenDim);
+        bn1 = StableBatchNorm.For1d(hiddenDim);
         InputDim = inputDim;
         FeatureDim = hiddenDim;
         RegisterComponents();

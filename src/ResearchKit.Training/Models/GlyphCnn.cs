@@ -36,7 +36,7 @@ public sealed class GlyphCnn : nn.Module<Tensor, Tensor>
             var conv = nn.Conv2d(inCh, Options.Widths[b], 3, padding: 1, bias: false);
             using (no_grad()) nn.init.kaiming_normal_(conv.weight!, mode: nn.init.FanInOut.FanOut, nonlinearity: nn.init.NonlinearityType.ReLU);
             layers.Add(($"conv{b + 1}", conv));
-            layers.Add(($"bn{b + 1}", nn.BatchNorm2d(Options.Widths[b])));
+            layers.Add(($"bn{b + 1}", StableBatchNorm.For2d(Options.Widths[b])));
             layers.Add(($"relu{b + 1}", nn.ReLU()));
             if (b < Options.Widths.Count - 1) layers.Add(($"pool{b + 1}", nn.MaxPool2d(2)));
             inCh = Options.Widths[b];

@@ -15,7 +15,7 @@ public sealed class ResNet50 : nn.Module<Tensor, Tensor>
     public const int FeatureChannels = 2048;
 
     private readonly Conv2d conv1;
-    private readonly BatchNorm2d bn1;
+    private readonly StableBatchNorm bn1;
     private readonly MaxPool2d maxpool;
     private readonly Sequential layer1, layer2, layer3, layer4;
 
@@ -25,7 +25,7 @@ public sealed class ResNet50 : nn.Module<Tensor, Tensor>
     {
         if (inChannels <= 0) throw new ArgumentOutOfRangeException(nameof(inChannels), inChannels, "Expected a positive channel count.");
         conv1 = nn.Conv2d(inChannels, 64, 7, stride: 2, padding: 3, bias: false);
-        bn1 = nn.BatchNorm2d(64);
+        bn1 = StableBatchNorm.For2d(64);
         maxpool = nn.MaxPool2d(3, stride: 2, padding: 1);
         long inplanes = 64;
         layer1 = MakeLayer(ref inplanes, 64, 3, 1);
@@ -64,20 +64,20 @@ public sealed class Bottleneck : nn.Module<Tensor, Tensor>
     public const int Expansion = 4;
 
     private readonly Conv2d conv1, conv2, conv3;
-    private readonly BatchNorm2d bn1, bn2, bn3;
+    private readonly StableBatchNorm bn1, bn2, bn3;
     private readonly Sequential? downsample;
 
     /// <summary>Creates a block; a 1×1 conv + BN shortcut (<c>downsample.0/1</c>) is added when the shape changes.</summary>
     public Bottleneck(long inplanes, long planes, long stride) : base(nameof(Bottleneck))
     {
         conv1 = nn.Conv2d(inplanes, planes, 1, bias: false);
-        bn1 = nn.BatchNorm2d(planes);
+        bn1 = StableBatchNorm.For2d(planes);
         conv2 = nn.Conv2d(planes, planes, 3, stride: stride, padding: 1, bias: false);
-        bn2 = nn.BatchNorm2d(planes);
+        bn2 = StableBatchNorm.For2d(planes);
         conv3 = nn.Conv2d(planes, planes * Expansion, 1, bias: false);
-        bn3 = nn.BatchNorm2d(planes * Expansion);
+        bn3 = StableBatchNorm.For2d(planes * Expansion);
         if (stride != 1 || inplanes != planes * Expansion)
-            downsample = nn.Sequential(nn.Conv2d(inplanes, planes * Expansion, 1, stride: stride, bias: false), nn.BatchNorm2d(planes * Expansion));
+            downsample = nn.Sequential(nn.Conv2d(inplanes, planes * Expansion, 1, stride: stride, bias: false), StableBatchNorm.For2d(planes * Expansion));
         RegisterComponents();
     }
 

@@ -23,8 +23,9 @@ public static class Freezing
         }
     }
 
-    /// <summary>BatchNorm2d layers of a module (Proxy-Anchor freezes only these).</summary>
-    public static IEnumerable<BatchNorm2d> BatchNorm2dLayers(nn.Module module) => module.modules().OfType<BatchNorm2d>();
+    /// <summary>2-d BatchNorm layers of a module, TorchSharp's or the kit's <see cref="Models.StableBatchNorm"/> (Proxy-Anchor freezes only these).</summary>
+    public static IEnumerable<BatchNorm> BatchNorm2dLayers(nn.Module module) =>
+        module.modules().OfType<BatchNorm>().Where(bn => bn is BatchNorm2d or Models.StableBatchNorm { Spatial: true });
 
     /// <summary>Freezes the affine weight and bias of every BatchNorm2d (call once, after building the model).</summary>
     public static void FreezeBatchNormAffine(nn.Module module)
