@@ -77,6 +77,12 @@ var sel = x.index_select(0, idx.narrow(0,0,64).flatten());
 var cross = x.narrow(0, 0, 64).mm(sel.t());
 var crossVals = cross.view(64, 64, 12).diagonal(0, 0, 1).t();
 Console.WriteLine($"cross trick != full: {crossVals.ne(viaFull.narrow(0,0,64)).sum().item<long>()}");
+foreach (int rowsM in new[] { 2, 3, 4, 8, 16 })
+{
+    var selM = x.index_select(0, idx.narrow(0, 0, rowsM).flatten());
+    var crossM = x.narrow(0, 0, rowsM).mm(selM.t()).view(rowsM, rowsM, 12).diagonal(0, 0, 1).t();
+    Console.WriteLine($"cross trick M={rowsM} != full: {crossM.ne(viaFull.narrow(0, 0, rowsM)).sum().item<long>()}");
+}
 torch.set_num_threads(1);
 var full1 = x.mm(x.t());
 Console.WriteLine($"1 thread != 2 threads: {full1.ne(full).sum().item<long>()}");

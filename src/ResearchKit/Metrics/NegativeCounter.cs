@@ -7,7 +7,10 @@ namespace ResearchKit.Metrics;
 /// Counts, per query, the references of another label that rank above its best same-label reference, i.e. with a
 /// higher similarity, or an equal one and a lower index. Then the rank of the first relevant neighbour is
 /// 1 + count, and Recall@k for any k is a comparison, without a top-k list of length k.
-/// Fused into the block loop: one masked comparison and sum per block and side.
+/// Fused into the block loop: only the queries whose best candidate in the block reaches their best positive, and
+/// whose count is still below <see cref="Cap"/>, are looked at; for those the block's values are compared and the
+/// same-label references left out by their labels, on the very values the top-k lists see.
+/// Thread safety as <see cref="RunningTopK"/>: one gate object per query range.
 /// </summary>
 internal sealed class NegativeCounter : IDisposable
 {
@@ -17,7 +20,11 @@ internal sealed class NegativeCounter : IDisposable
     private readonly Tensor bestBelow;   // the float just below s*: "> bestBelow" means ">= s*"
     private readonly Tensor bestIndex;   // i*: its reference index (-1 when lone)
 
-    public NegativeCounter(Tensor queryLabels, Tensor referenceLabels, BestPositive bestPositive)
+    /// <param name="queryLabels">Query labels (int64).</param>
+    /// <param name="referenceLabels">Reference labels (int64).</param>
+    /// <param name="bestPositive">s* and i* per query.</param>
+    /// <param name="cap">Counts stop being updated once they reach this (the largest k asked for needs no more).</param>
+    public NegativeCounter(Tensor queryLabels, Tensor referenceLabels, BestPositive bestPositive, long cap = long.MaxValue)
     {
         this.queryLabels = queryLabels;
         this.referenceLabels = referenceLabels;
@@ -25,59 +32,64 @@ internal sealed class NegativeCounter : IDisposable
         bestIndex = bestPositive.Index;
         bestBelow = torch.nextafter(best, torch.full_like(best, double.NegativeInfinity));
         Counts = torch.zeros(best.shape[0], ScalarType.Int64, best.device);
+        Cap = cap;
     }
 
-    /// <summary>Per query: the negatives ranked above its best positive (int64).</summary>
+    /// <summary>
+    /// Per query: the negatives ranked above its best positive (int64); a count at or above <see cref="Cap"/> means
+    /// "at least Cap".
+    /// </summary>
     public Tensor Counts { get; }
 
-    /// <summary>
-    /// Removes same-label pairs from the block (sets them to -inf, in place). Call after the top-k lists took
-    /// the block. <paramref name="rowOffset"/> indexes <c>queryLabels</c>; in the same-set setting both are the same.
-    /// </summary>
-    public void MaskPositives(Tensor block, long rowOffset, long columnOffset)
+    /// <summary>Counts at or above this value are final.</summary>
+    public long Cap { get; }
+
+    /// <summary>Adds the block's row side: rows are queries <c>queryOffset..</c>, columns references <c>referenceOffset..</c>.</summary>
+    public void CountRows(SimilarityBlock block, long queryOffset, long referenceOffset, object gate)
     {
         using var scope = torch.NewDisposeScope();
-        long m = block.shape[0], n = block.shape[1];
-        var rowLabels = queryLabels.narrow(0, rowOffset, m).unsqueeze(1);
-        var columnLabels = referenceLabels.narrow(0, columnOffset, n).unsqueeze(0);
-        block.masked_fill_(rowLabels.eq(columnLabels), double.NegativeInfinity);
+        var queries = Needed(block.RowMax, queryOffset, block.Rows, gate);
+        if (queries is null) return;
+        var sims = block.Values.narrow(1, 0, block.Columns).index_select(0, queries);
+        Add(sims, queries, queryOffset, referenceOffset, gate);
     }
 
     /// <summary>
-    /// Adds the counts of a positives-masked block whose rows are queries <c>queryOffset..</c> and whose columns
-    /// are references <c>referenceOffset..</c>.
+    /// Adds the block's column side (same-set setting): columns are queries <c>queryOffset..</c>, rows references
+    /// <c>referenceOffset..</c>.
     /// </summary>
-    public void Count(Tensor maskedBlock, long queryOffset, long referenceOffset) =>
-        Count(maskedBlock, queryOffset, referenceOffset, queryAxis: 0);
-
-    /// <summary>
-    /// The column side of a same-set block: its columns are queries <c>columnOffset..</c> and its rows references
-    /// <c>rowOffset..</c>. Reduces over rows in place of a transposed copy.
-    /// </summary>
-    public void CountColumns(Tensor maskedBlock, long rowOffset, long columnOffset) =>
-        Count(maskedBlock, columnOffset, rowOffset, queryAxis: 1);
-
-    private void Count(Tensor maskedBlock, long queryOffset, long referenceOffset, int queryAxis)
+    public void CountColumns(SimilarityBlock block, long referenceOffset, long queryOffset, object gate)
     {
         using var scope = torch.NewDisposeScope();
-        int referenceAxis = 1 - queryAxis;
-        long m = maskedBlock.shape[queryAxis], n = maskedBlock.shape[referenceAxis];
-        var s = best.narrow(0, queryOffset, m);
-        var i = bestIndex.narrow(0, queryOffset, m);
-        // Blocks wholly before i*: ties count (>= s*); from i* on: only strictly better ones count.
-        var threshold = torch.where(i.ge(referenceOffset + n), bestBelow.narrow(0, queryOffset, m), s).unsqueeze(referenceAxis);
-        var add = maskedBlock.gt(threshold).sum(new long[] { referenceAxis }, type: ScalarType.Int32);
-        Counts.narrow(0, queryOffset, m).add_(add);
+        var queries = Needed(block.ColumnMax!, queryOffset, block.Columns, gate);
+        if (queries is null) return;
+        var sims = block.Values.narrow(1, 0, block.Columns).index_select(1, queries).t();
+        Add(sims, queries, queryOffset, referenceOffset, gate);
+    }
 
-        // Queries whose i* lies inside this block: ties before i* count too.
-        var inside = i.ge(referenceOffset).logical_and(i.lt(referenceOffset + n)).nonzero().squeeze(1);
-        if (inside.shape[0] == 0) return;
-        var rows = queryAxis == 0 ? maskedBlock.index_select(0, inside) : maskedBlock.index_select(1, inside).t();
-        var ties = rows.eq(s.index_select(0, inside).unsqueeze(1));
-        var columns = torch.arange(referenceOffset, referenceOffset + n, 1, ScalarType.Int64, maskedBlock.device).unsqueeze(0);
-        var before = columns.lt(i.index_select(0, inside).unsqueeze(1));
-        var extra = ties.logical_and(before).sum(1);
-        Counts.index_add_(0, inside.add(queryOffset), extra, 1);
+    /// <summary>Queries (positions in the range) that may have a negative to count here, or null if none.</summary>
+    private Tensor? Needed(Tensor blockBest, long queryOffset, long count, object gate)
+    {
+        Tensor below;
+        lock (gate) below = Counts.narrow(0, queryOffset, count).lt(Cap);
+        var needed = blockBest.gt(bestBelow.narrow(0, queryOffset, count)).logical_and_(below).nonzero().squeeze(1);
+        return needed.shape[0] == 0 ? null : needed;
+    }
+
+    /// <summary>Counts, for the given queries (rows of <paramref name="sims"/>), the negatives ranked above s*.</summary>
+    private void Add(Tensor sims, Tensor queries, long queryOffset, long referenceOffset, object gate)
+    {
+        long n = sims.shape[1];
+        var global = queries.add(queryOffset);
+        var s = best.index_select(0, global).unsqueeze(1);
+        var below = bestBelow.index_select(0, global).unsqueeze(1);
+        var i = bestIndex.index_select(0, global).unsqueeze(1);
+        var references = torch.arange(referenceOffset, referenceOffset + n, 1, ScalarType.Int64, sims.device).unsqueeze(0);
+        // Before i* ties count too (>= s*), from i* on only strictly better values.
+        var threshold = torch.where(references.lt(i), below, s);
+        var negative = referenceLabels.narrow(0, referenceOffset, n).unsqueeze(0).ne(queryLabels.index_select(0, global).unsqueeze(1));
+        var add = sims.gt(threshold).logical_and_(negative).sum(new long[] { 1 }, type: ScalarType.Int64);
+        lock (gate) Counts.index_add_(0, global, add, 1);
     }
 
     public void Dispose()
