@@ -44,6 +44,31 @@ public sealed class KnnOpsCommand : IBenchCommand
             ("index_select half rows", () => { using var idx = torch.arange(0, m, 2); block.index_select(0, idx).Dispose(); }),
         };
         var c = CultureInfo.InvariantCulture;
+        if (args.Contains("--stages"))
+        {
+            int ns = BenchArgs.Int(args, "--ns", 20480), workers = BenchArgs.Int(args, "--workers", 2);
+            var (emb, lab) = SopEvalCommand.SyntheticSop(ns, 512, (int)Math.Round(ns / 5.3466), 2.5, 0);
+            var sw = Stopwatch.StartNew();
+            var q = ResearchKit.Metrics.ExactCosineKnn.Normalize(emb);
+            var rc = ResearchKit.Metrics.BestPositive.CountRelevant(lab, lab, true);
+            int width = (int)rc.max().item<long>();
+            Console.WriteLine($"normalize+count {sw.Elapsed.TotalSeconds:F2}"); sw.Restart();
+            using var best = ResearchKit.Metrics.BestPositive.Find(q, lab, q, lab, true, 64L << 20);
+            Console.WriteLine($"best positive {sw.Elapsed.TotalSeconds:F2}"); sw.Restart();
+            foreach (bool counting in new[] { false, true })
+            foreach (int w in new[] { 1, workers })
+            {
+                using var topK = new ResearchKit.Metrics.RunningTopK(ns, width, q.dtype, q.device);
+                using var counter = counting ? new ResearchKit.Metrics.NegativeCounter(lab, lab, best, 1000) : null;
+                sw.Restart();
+                ResearchKit.Metrics.BlockedKnnScan.Run(q, null, chunk, topK, counter, w);
+                Console.WriteLine($"scan workers {w} counts {counting}: {sw.Elapsed.TotalSeconds:F2}");
+                sw.Restart();
+                ResearchKit.Metrics.BlockedKnnScan.ProductsOnly(q, null, chunk, w);
+                Console.WriteLine($"  products only workers {w}: {sw.Elapsed.TotalSeconds:F2}");
+            }
+            return 0;
+        }
         if (args.Contains("--check"))
         {
 var a2 = torch.randn(2048, 512); var b2 = torch.randn(1110, 512);

@@ -11,10 +11,11 @@ namespace ResearchKit.Metrics;
 internal sealed class BestPositive : IDisposable
 {
     /// <summary>
-    /// Queries per product. Products with fewer than 4 rows round differently from larger ones (another kernel;
-    /// measured with MKL on x86), so 8, with zero rows added to a short last group.
+    /// Queries per product: products with fewer than 4 rows round differently from larger ones (another kernel;
+    /// measured with MKL on x86), so at least 8, with zero rows added to a short last group; up to 32 for small
+    /// classes, where the loop's per-group overhead outweighs the wasted products (rows x the work needed).
     /// </summary>
-    private const long CrossRows = 8;
+    private static long CrossRows(long width) => Math.Clamp(256 / Math.Max(1, width), 8, 32);
 
     private BestPositive(Tensor relevantCount, Tensor similarity, Tensor index)
     {
@@ -59,7 +60,8 @@ internal sealed class BestPositive : IDisposable
         long width = Math.Max(1, classSize.max().item<long>());
         long elementBytes = queries.element_size();
         long chunk = Math.Clamp(chunkBytes / Math.Max(1, width * d * elementBytes), 1, nq);
-        chunk = Math.Min(chunk, CrossRows);
+        long crossRows = CrossRows(width);
+        chunk = Math.Min(chunk, crossRows);
 
         var similarity = torch.empty(nq, queries.dtype, device);
         var index = torch.empty(nq, ScalarType.Int64, device);
@@ -70,7 +72,7 @@ internal sealed class BestPositive : IDisposable
             long n = Math.Min(chunk, nq - c0);
             var q = queries.narrow(0, c0, n);
             // Fewer than CrossRows rows would take another kernel: pad with zero rows.
-            if (n < CrossRows) q = torch.cat(new[] { q, q.new_zeros(CrossRows - n, d) });
+            if (n < crossRows) q = torch.cat(new[] { q, q.new_zeros(crossRows - n, d) });
             var position = start.narrow(0, c0, n).unsqueeze(1).add(slots);
             var valid = slots.lt(classSize.narrow(0, c0, n).unsqueeze(1));
             var refIndex = order.index_select(0, position.clamp_max(order.shape[0] - 1).flatten()).view(n, width);

@@ -47,7 +47,8 @@ internal sealed class RunningTopK : IDisposable
         Tensor ExactRows(Tensor rows) => valid.index_select(0, rows);
 
         Tensor values, columns;
-        if (block.RowGroupMax is { } groupMax && n >= 2 * (k + 1) && groupMax.shape[1] >= k + 1)
+        var groupMax = block.RowGroupMax;
+        if (block.RowGroupWidth > 1 && groupMax.shape[1] >= 2 * (k + 1) && n >= 2 * (k + 1))
         {
             // Strided groups: group c holds columns c, c + G, c + 2G, ... (G groups).
             long groups = groupMax.shape[1];
@@ -82,7 +83,8 @@ internal sealed class RunningTopK : IDisposable
         Tensor ExactColumns(Tensor queries) => valid.index_select(1, queries).t();
 
         Tensor values, rows;
-        if (block.ColumnGroupMax is { } groupMax && m >= 2 * (k + 1) && groupMax.shape[0] >= k + 1)
+        var groupMax = block.ColumnGroupMax!;
+        if (block.ColumnGroupWidth > 1 && groupMax.shape[0] >= 2 * (k + 1) && m >= 2 * (k + 1))
         {
             // Contiguous row groups: group g holds rows g·w .. g·w + w - 1.
             long groupWidth = block.ColumnGroupWidth;

@@ -22,14 +22,20 @@ internal sealed class SimilarityBlock
     /// <summary>Columns including padding (the row stride of <see cref="Values"/>).</summary>
     public long PaddedColumns => Values.shape[1];
 
-    /// <summary>(Rows x G) maxima of the strided column groups {c, c + G, c + 2G, ...}, or null (no grouping).</summary>
-    public Tensor? RowGroupMax { get; private set; }
+    /// <summary>
+    /// (Rows x G) maxima of the strided column groups {c, c + G, c + 2G, ...}; without grouping G = 1 (one group,
+    /// the whole row).
+    /// </summary>
+    public Tensor RowGroupMax { get; private set; } = null!;
     /// <summary>Columns per strided group (PaddedColumns / G).</summary>
     public long RowGroupWidth { get; private set; }
     /// <summary>Per row: its largest similarity.</summary>
     public Tensor RowMax { get; private set; } = null!;
 
-    /// <summary>(Rows / w x Columns) maxima of contiguous groups of w rows, or null (no column side, or no grouping).</summary>
+    /// <summary>
+    /// (Rows / w x Columns) maxima of contiguous groups of w rows (w = Rows without grouping); null without a
+    /// column side.
+    /// </summary>
     public Tensor? ColumnGroupMax { get; private set; }
     /// <summary>Rows per group (w).</summary>
     public long ColumnGroupWidth { get; private set; }
@@ -44,20 +50,17 @@ internal sealed class SimilarityBlock
     {
         long m = values.shape[0], width = values.shape[1];
         var block = new SimilarityBlock(values, columns);
-        if (rowGroupWidth > 1)
+        if (rowGroupWidth <= 1) rowGroupWidth = width;
+        block.RowGroupMax = values.view(m, rowGroupWidth, width / rowGroupWidth).amax(new long[] { 1 });
+        block.RowGroupWidth = rowGroupWidth;
+        block.RowMax = block.RowGroupMax.amax(new long[] { 1 });
+        if (columnGroupWidth > 0)
         {
-            block.RowGroupMax = values.view(m, rowGroupWidth, width / rowGroupWidth).amax(new long[] { 1 });
-            block.RowGroupWidth = rowGroupWidth;
-            block.RowMax = block.RowGroupMax.amax(new long[] { 1 });
-        }
-        else block.RowMax = values.amax(new long[] { 1 });
-        if (columnGroupWidth > 1)
-        {
+            if (columnGroupWidth == 1) columnGroupWidth = m;
             block.ColumnGroupMax = values.view(m / columnGroupWidth, columnGroupWidth, width).amax(new long[] { 1 }).narrow(1, 0, columns);
             block.ColumnGroupWidth = columnGroupWidth;
             block.ColumnMax = block.ColumnGroupMax.amax(new long[] { 0 });
         }
-        else if (columnGroupWidth == 1) block.ColumnMax = values.narrow(1, 0, columns).amax(new long[] { 0 });
         return block;
     }
 }
