@@ -49,7 +49,7 @@ internal sealed class BestPositive : IDisposable
     /// the negative counts compare the scan's values with s*. Queries go in groups of <see cref="CrossRows"/>.
     /// </summary>
     public static BestPositive Find(Tensor queries, Tensor queryLabels, Tensor references, Tensor referenceLabels,
-        bool sameSet, long chunkBytes)
+        bool sameSet, long chunkBytes, int workers = 1)
     {
         using var scope = torch.NewDisposeScope();
         var device = queries.device;
@@ -66,9 +66,11 @@ internal sealed class BestPositive : IDisposable
         var similarity = torch.empty(nq, queries.dtype, device);
         var index = torch.empty(nq, ScalarType.Int64, device);
         var slots = torch.arange(width, ScalarType.Int64, device).unsqueeze(0);
-        for (long c0 = 0; c0 < nq; c0 += chunk)
+        // Groups of queries are independent and write disjoint slices: shared among the scan's workers.
+        ScanWorkers.Run(workers, device, (int)((nq + chunk - 1) / chunk), () => new ScanWorkers.None(), (_, g) =>
         {
             using var inner = torch.NewDisposeScope();
+            long c0 = g * chunk;
             long n = Math.Min(chunk, nq - c0);
             var q = queries.narrow(0, c0, n);
             // Fewer than CrossRows rows would take another kernel: pad with zero rows.
@@ -88,7 +90,7 @@ internal sealed class BestPositive : IDisposable
             var lone = valid.any(1).logical_not();
             similarity.narrow(0, c0, n).copy_(best.masked_fill(lone, double.PositiveInfinity));
             index.narrow(0, c0, n).copy_(bestIndex.masked_fill(lone, -1L));
-        }
+        });
         var relevant = classSize.sub(sameSet ? 1 : 0);
         return new BestPositive(relevant.MoveToOuterDisposeScope(), similarity.MoveToOuterDisposeScope(),
             index.MoveToOuterDisposeScope());

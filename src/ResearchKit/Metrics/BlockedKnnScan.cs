@@ -1,4 +1,3 @@
-using System.Runtime.ExceptionServices;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -63,48 +62,11 @@ internal static class BlockedKnnScan
         return flops;
     }
 
-    /// <summary>
-    /// Calls <paramref name="process"/> once per block, in row-major order with one worker, else from
-    /// <paramref name="workers"/> dedicated threads with one intra-op thread each (restored afterwards).
-    /// </summary>
+    /// <summary>Calls <paramref name="process"/> once per block with a worker's own buffer (see <see cref="ScanWorkers"/>).</summary>
     private static void ForEachBlock(ScanPlan plan, int workers, Device device, Action<Tensor, long, long> process)
     {
         var blocks = plan.Blocks();
-        workers = device.type == DeviceType.CPU ? Math.Clamp(workers, 1, Math.Max(1, blocks.Count)) : 1;
-        if (workers == 1)
-        {
-            using var buffer = plan.NewBuffer();
-            foreach (var (i0, j0) in blocks) process(buffer, i0, j0);
-            return;
-        }
-        int threads = torch.get_num_threads();
-        int next = -1;
-        ExceptionDispatchInfo? failure = null;
-        var pool = Enumerable.Range(0, workers).Select(_ => new Thread(() =>
-        {
-            try
-            {
-                // Thread-local in ATen (OpenMP and MKL settings of this thread); the shared default is restored below.
-                torch.set_num_threads(1);
-                using var buffer = plan.NewBuffer();
-                for (int b = Interlocked.Increment(ref next); b < blocks.Count && failure is null; b = Interlocked.Increment(ref next))
-                    process(buffer, blocks[b].I0, blocks[b].J0);
-            }
-            catch (Exception e)
-            {
-                Interlocked.CompareExchange(ref failure, ExceptionDispatchInfo.Capture(e), null);
-            }
-        }) { IsBackground = true, Name = "knn-scan" }).ToList();
-        try
-        {
-            pool.ForEach(t => t.Start());
-            pool.ForEach(t => t.Join());
-        }
-        finally
-        {
-            torch.set_num_threads(threads);
-        }
-        failure?.Throw();
+        ScanWorkers.Run(workers, device, blocks.Count, plan.NewBuffer, (buffer, b) => process(buffer, blocks[b].I0, blocks[b].J0));
     }
 
     /// <summary>Block geometry: offsets, padding and group widths.</summary>

@@ -90,7 +90,7 @@ public static class RetrievalEvaluator
         bool needCounts = options.RanksFromCountsOnly || options.RecallKs.Any(k => k > width);
 
         using var topK = new RunningTopK(nq, width, q.dtype, device);
-        using var best = needCounts ? BestPositive.Find(q, ql, r ?? q, rl, sameSet, chunkBytes: 64L << 20) : null;
+        using var best = needCounts ? BestPositive.Find(q, ql, r ?? q, rl, sameSet, chunkBytes: 64L << 20, workers) : null;
         // Ranks beyond the largest k asked for are never read: counts may stop there.
         long cap = options.RecallKs.DefaultIfEmpty(0).Max();
         using var counter = best is null ? null : new NegativeCounter(ql, rl, best, cap);
@@ -108,7 +108,8 @@ public static class RetrievalEvaluator
             QueryCount = nq, ScoredQueryCount = scored, ReferenceCount = nr, QueryIsReference = sameSet,
         };
         var neighbours = new KnnResult(topK.Indices.clone().MoveToOuterDisposeScope(), topK.Values.clone().MoveToOuterDisposeScope());
-        return new RetrievalEvaluation(result, neighbours);
+        var lone = relevantCount.le(0).nonzero().flatten().data<long>().ToArray();
+        return new RetrievalEvaluation(result, neighbours, lone);
     }
 
     private static double ClusteringNmi(Tensor normalized, Tensor labels, KMeansOptions options)
