@@ -62,46 +62,53 @@ public sealed class SopEvalCommand : IBenchCommand
         CollectAndTrim();
         long baseline = Rss("VmRSS:");
         ResetPeakRss();
+        var cpu = Cpu();
         var sw = Stopwatch.StartNew();
         var result = RetrievalEvaluator.Evaluate(embeddings, labels, options);
         var evalTimes = new List<double> { sw.Elapsed.TotalSeconds };
+        var evalCpu = new List<double> { Cpu() - cpu };
         long peakExtra = Rss("VmHWM:") - baseline;
         var legacyTimes = new List<double>();
         for (int r = 0; r < repeat; r++)
         {
             if (r > 0)
             {
+                cpu = Cpu();
                 sw.Restart();
                 var again = RetrievalEvaluator.Evaluate(embeddings, labels, options);
                 evalTimes.Add(sw.Elapsed.TotalSeconds);
+                evalCpu.Add(Cpu() - cpu);
                 if (!again.Equals(result)) throw new InvalidOperationException("repeated evaluation differs");
             }
             if (!legacy) continue;
+            cpu = Cpu();
             sw.Restart();
             var old = LegacyEvaluator.Evaluate(embeddings, labels, RetrievalOptions.Sop.RecallKs, effectiveChunk);
             legacyTimes.Add(sw.Elapsed.TotalSeconds);
-            Console.WriteLine(string.Format(c, "  run {0}: new {1:F2} s, legacy {2:F2} s (legacy R@1 {3:F4} R@1000 {4:F4} MAP@R {5:F4})",
-                r + 1, evalTimes[^1], legacyTimes[^1], old.RecallAt[1], old.RecallAt[1000], old.MapAtR));
+            Console.WriteLine(string.Format(c, "  run {0}: new {1:F2} s ({6:F1} CPU s), legacy {2:F2} s ({7:F1} CPU s) (legacy R@1 {3:F4} R@1000 {4:F4} MAP@R {5:F4})",
+                r + 1, evalTimes[^1], legacyTimes[^1], old.RecallAt[1], old.RecallAt[1000], old.MapAtR, evalCpu[^1], Cpu() - cpu));
             if (old.RecallAt.Any(p => p.Value != result.RecallAt[p.Key]) || old.PrecisionAt1 != result.PrecisionAt1
                 || old.RPrecision != result.RPrecision || old.MapAtR != result.MapAtR)
                 Console.WriteLine("  note: legacy metrics differ from the new ones (see above)");
         }
         double evalSeconds = Median(evalTimes);
         Console.WriteLine(result.ToString());
-        Console.WriteLine(string.Format(c, "evaluation (all metrics): median {0:F2} s of [{1}]", evalSeconds, string.Join(", ", evalTimes.Select(t => t.ToString("F2", c)))));
+        Console.WriteLine(string.Format(c, "evaluation (all metrics): median {0:F2} s of [{1}]; process CPU time median {2:F1} s", evalSeconds,
+            string.Join(", ", evalTimes.Select(t => t.ToString("F2", c))), Median(evalCpu)));
         if (legacy) Console.WriteLine(string.Format(c, "legacy scan (commit 16f07c5), same process: median {0:F2} s of [{1}]", Median(legacyTimes), string.Join(", ", legacyTimes.Select(t => t.ToString("F2", c)))));
-        Console.WriteLine(string.Format(c, "peak extra resident memory: {0:F0} MiB (input 60,502 x 512 float32 itself: {1:F0} MiB, not counted)",
+        Console.WriteLine(string.Format(c, "peak extra resident memory: {0:F0} MiB (the input itself, {1:F0} MiB, not counted)",
             peakExtra / 1048576.0, embeddings.NumberOfElements * 4 / 1048576.0));
 
         if (floors == "none") return 0;
         using var normalized = ExactCosineKnn.Normalize(embeddings);
-        var floorRuns = new List<(string Name, double Seconds, double Flops)>();
+        var floorRuns = new List<(string Name, double Seconds, double Flops, double Cpu)>();
         void Floor(string name, Tensor? references, int floorWorkers)
         {
             CollectAndTrim();
+            double cpuBefore = Cpu();
             var watch = Stopwatch.StartNew();
             BlockedKnnScan.ProductsOnly(normalized, references, effectiveChunk, floorWorkers);
-            floorRuns.Add((name, watch.Elapsed.TotalSeconds, BlockedKnnScan.ProductFlops(n, n, dim, effectiveChunk, sameSet: references is null)));
+            floorRuns.Add((name, watch.Elapsed.TotalSeconds, BlockedKnnScan.ProductFlops(n, n, dim, effectiveChunk, sameSet: references is null), Cpu() - cpuBefore));
         }
         Floor($"upper-triangle blocks, {workers} scan workers", null, workers);
         Floor($"upper-triangle blocks, 1 worker x {threads} threads", null, 1);
@@ -110,9 +117,9 @@ public sealed class SopEvalCommand : IBenchCommand
             Floor($"all N^2 pairs, {workers} scan workers", normalized, workers);
             Floor($"all N^2 pairs, 1 worker x {threads} threads", normalized, 1);
         }
-        foreach (var (name, seconds, flops) in floorRuns)
-            Console.WriteLine(string.Format(c, "floor: bare products, {0} ({1:F0} GFLOP): {2:F2} s = {3:F0} GFLOP/s; evaluation / floor = {4:F2}",
-                name, flops / 1e9, seconds, flops / 1e9 / seconds, evalSeconds / seconds));
+        foreach (var (name, seconds, flops, floorCpu) in floorRuns)
+            Console.WriteLine(string.Format(c, "floor: bare products, {0} ({1:F0} GFLOP): {2:F2} s = {3:F0} GFLOP/s, {5:F1} CPU s; evaluation / floor = {4:F2} (CPU time: {6:F2})",
+                name, flops / 1e9, seconds, flops / 1e9 / seconds, evalSeconds / seconds, floorCpu, Median(evalCpu) / floorCpu));
         Console.WriteLine("reference (brief, this machine kind): PML AccuracyCalculator + faiss 36.9 s (P@1, R-Prec, MAP@R); all 60,502^2 products 18.6 s");
         Console.WriteLine($"load average at the end: {LoadAverage()}");
         return 0;
@@ -144,6 +151,9 @@ public sealed class SopEvalCommand : IBenchCommand
         var embeddings = centres.index_select(0, labels).add_(torch.randn(n, dim, generator: generator).mul_(spread));
         return (embeddings, labels);
     }
+
+    /// <summary>CPU seconds of this process (all threads): less disturbed than wall time by other load on shared cores.</summary>
+    private static double Cpu() => Process.GetCurrentProcess().TotalProcessorTime.TotalSeconds;
 
     private static double Median(List<double> values)
     {
