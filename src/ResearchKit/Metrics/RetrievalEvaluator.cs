@@ -73,6 +73,8 @@ public static class RetrievalEvaluator
             throw new ArgumentOutOfRangeException(nameof(options), options.NeighbourCount,
                 $"expected options.NeighbourCount in 0..{available} (the references available to each query)");
         RetrievalInputGuard.ChunkSize(options.ChunkSize, nameof(options));
+        if (options.ScanWorkers is < 1)
+            throw new ArgumentOutOfRangeException(nameof(options), options.ScanWorkers, "expected options.ScanWorkers >= 1 (or null for the intra-op thread count)");
 
         using var scope = torch.NewDisposeScope();
         var q = ExactCosineKnn.Normalize(queries.to(device));
@@ -83,13 +85,16 @@ public static class RetrievalEvaluator
         var relevantCount = BestPositive.CountRelevant(ql, rl, sameSet);
         long maxR = relevantCount.max().item<long>();
         int width = (int)Math.Min(available, Math.Max(1, Math.Max(maxR, options.NeighbourCount)));
-        int chunk = options.ChunkSize ?? ChunkSizePolicy.Default((int)q.element_size());
+        int workers = options.ScanWorkers ?? torch.get_num_threads();
+        int chunk = options.ChunkSize ?? ChunkSizePolicy.Default((int)q.element_size(), workers);
         bool needCounts = options.RanksFromCountsOnly || options.RecallKs.Any(k => k > width);
 
         using var topK = new RunningTopK(nq, width, q.dtype, device);
-        using var best = needCounts ? BestPositive.Find(q, ql, r ?? q, rl, sameSet, chunkBytes: 64L << 20) : null;
-        using var counter = best is null ? null : new NegativeCounter(ql, rl, best);
-        BlockedKnnScan.Run(q, r, chunk, topK, counter);
+        using var best = needCounts ? BestPositive.Find(q, ql, r ?? q, rl, sameSet, chunkBytes: 64L << 20, workers) : null;
+        // Ranks beyond the largest k asked for are never read: counts may stop there.
+        long cap = options.RecallKs.DefaultIfEmpty(0).Max();
+        using var counter = best is null ? null : new NegativeCounter(ql, rl, best, cap);
+        BlockedKnnScan.Run(q, r, chunk, topK, counter, workers);
 
         var relevant = rl.index_select(0, topK.Indices.flatten()).view(nq, width).eq(ql.unsqueeze(1));
         var (p1, rPrecision, mapAtR, scored) = RetrievalScores.Pml(relevant, relevantCount);
@@ -103,7 +108,8 @@ public static class RetrievalEvaluator
             QueryCount = nq, ScoredQueryCount = scored, ReferenceCount = nr, QueryIsReference = sameSet,
         };
         var neighbours = new KnnResult(topK.Indices.clone().MoveToOuterDisposeScope(), topK.Values.clone().MoveToOuterDisposeScope());
-        return new RetrievalEvaluation(result, neighbours);
+        var lone = relevantCount.le(0).nonzero().flatten().data<long>().ToArray();
+        return new RetrievalEvaluation(result, neighbours, lone);
     }
 
     private static double ClusteringNmi(Tensor normalized, Tensor labels, KMeansOptions options)

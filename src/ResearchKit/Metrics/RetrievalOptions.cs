@@ -10,6 +10,12 @@ public sealed record RetrievalOptions
     public int? ChunkSize { get; init; }
 
     /// <summary>
+    /// Concurrent block workers of the k-NN scan on CPU, each running single-threaded tensor ops (other devices use
+    /// one); null = <c>torch.get_num_threads()</c>. Results do not depend on it.
+    /// </summary>
+    public int? ScanWorkers { get; init; }
+
+    /// <summary>
     /// Minimum width of the neighbour lists that <see cref="RetrievalEvaluator.EvaluateWithNeighbours(TorchSharp.torch.Tensor, TorchSharp.torch.Tensor, RetrievalOptions?, TorchSharp.torch.Device?)"/>
     /// returns; the lists are never narrower than the metrics need (the largest R). 0 = what the metrics need.
     /// </summary>

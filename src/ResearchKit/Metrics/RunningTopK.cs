@@ -5,8 +5,11 @@ namespace ResearchKit.Metrics;
 
 /// <summary>
 /// Each query's best <c>k</c> references seen so far, ordered by (similarity descending, reference index ascending).
-/// Blocks of similarities are folded in with <see cref="Offer"/>; the fold is associative because every merge
-/// re-sorts on that composite key, so ties are broken by the lower reference index whatever the block order.
+/// Blocks of similarities are folded in from their row side (<see cref="OfferRows"/>) or column side
+/// (<see cref="OfferColumns"/>). Every merge re-sorts on that composite key, and a query is skipped only when its best
+/// candidate is strictly below its k-th value, so the result does not depend on the order in which blocks arrive
+/// (which lets several workers feed one instance). Thread safety: callers serialise the calls that touch the same
+/// queries by passing one gate object per query range.
 /// </summary>
 internal sealed class RunningTopK : IDisposable
 {
@@ -28,93 +31,132 @@ internal sealed class RunningTopK : IDisposable
     public Tensor Indices { get; }
 
     /// <summary>
-    /// Offers a block of similarities. <paramref name="block"/> is (m x n): row i belongs to query
-    /// <c>queryOffset + i</c>, column j to reference <c>referenceOffset + j</c>, so columns are in ascending
-    /// reference order. For every query, blocks must arrive in ascending reference order: a candidate equal to
-    /// the current k-th value then has a higher index and loses, which lets rows be skipped on their maximum alone.
+    /// Offers the rows of a block: <c>block.Values</c> row i is query <c>queryOffset + i</c>, column j reference
+    /// <c>referenceOffset + j</c> (columns from <c>block.Columns</c> on are padding and never chosen).
     /// </summary>
-    public void Offer(Tensor block, long queryOffset, long referenceOffset)
+    public void OfferRows(SimilarityBlock block, long queryOffset, long referenceOffset, object gate)
     {
         using var scope = torch.NewDisposeScope();
-        block = block.contiguous();
-        long m = block.shape[0], n = block.shape[1];
+        long m = block.Rows, n = block.Columns, width = block.PaddedColumns;
         int k = (int)Math.Min(K, n);
-        long group = GroupWidth(n, k);
-        var groupMax = group > 0 ? block.view(m, n / group, group).amax(new long[] { 2 }) : null;
-        var rowMax = groupMax is null ? block.amax(new long[] { 1 }) : groupMax.amax(new long[] { 1 });
-        // Skip rows whose best candidate cannot enter: ties with the k-th lose (higher index, see above).
-        var threshold = Values.narrow(0, queryOffset, m).select(1, K - 1);
-        var needed = rowMax.gt(threshold).nonzero().squeeze(1);
+        var needed = Needed(block.RowMax, queryOffset, m, gate);
+        if (needed is null) return;
         long count = needed.shape[0];
-        if (count == 0) return;
         bool all = count == m;
+        var valid = block.Values.narrow(1, 0, n);
+        Tensor ExactRows(Tensor rows) => valid.index_select(0, rows);
 
         Tensor values, columns;
-        if (k + 1 > n)
+        var groupMax = block.RowGroupMax;
+        if (block.RowGroupWidth > 1 && groupMax.shape[1] >= 2 * (k + 1) && n >= 2 * (k + 1))
         {
-            (values, columns) = (all ? block : block.index_select(0, needed)).sort(1, descending: true, stable: true);
-            values = values.narrow(1, 0, k);
-            columns = columns.narrow(1, 0, k);
+            // Strided groups: group c holds columns c, c + G, c + 2G, ... (G groups).
+            long groups = groupMax.shape[1];
+            var (_, chosen) = (all ? groupMax : groupMax.index_select(0, needed)).topk(k + 1, 1, largest: true, sorted: false);
+            var members = torch.arange(block.RowGroupWidth, ScalarType.Int64, chosen.device).mul(groups);
+            columns = chosen.unsqueeze(2).add(members).flatten(1);
+            var candidates = block.Values.flatten().index_select(0, needed.mul(width).unsqueeze(1).add(columns).flatten()).view(columns.shape);
+            (values, columns) = TopK(candidates, columns, k, rows => ExactRows(needed.index_select(0, rows)));
         }
         else
         {
-            (values, columns) = group > 0
-                ? TopViaGroups(block, all ? groupMax! : groupMax!.index_select(0, needed), needed, group, k + 1)
-                : (all ? block : block.index_select(0, needed)).topk(k + 1, 1, largest: true, sorted: true);
-            // torch.topk returns the right values but an arbitrary choice among elements tied with the k-th;
-            // where the (k+1)-th equals the k-th that choice matters, and those rows (rare outside constructed
-            // ties) are redone with a stable sort, which keeps tied columns in ascending order.
-            var ambiguous = values.select(1, k).eq(values.select(1, k - 1)).nonzero().squeeze(1);
-            values = values.narrow(1, 0, k);
-            columns = columns.narrow(1, 0, k);
-            if (ambiguous.shape[0] > 0)
-            {
-                var exactRows = block.index_select(0, needed.index_select(0, ambiguous));
-                var (exactValues, exactColumns) = exactRows.sort(1, descending: true, stable: true);
-                values = values.index_copy(0, ambiguous, exactValues.narrow(1, 0, k));
-                columns = columns.index_copy(0, ambiguous, exactColumns.narrow(1, 0, k));
-            }
+            var rows = all ? valid : ExactRows(needed);
+            (values, columns) = TopK(rows, null, k, r => rows.index_select(0, r));
         }
-        Merge(needed.add(queryOffset), values, columns.add(referenceOffset));
+        Merge(needed.add(queryOffset), values, columns.add(referenceOffset), gate);
     }
 
     /// <summary>
-    /// Columns are grouped by <paramref name="group"/>; the top-t elements of a row lie in its t groups with the
-    /// largest maxima, and every element outside the t chosen groups is at most the t-th value found, so the
-    /// top-t values (and the k-th vs (k+1)-th tie test) are exact. Cuts the top-k work to about 2·sqrt(t·n) per row.
+    /// Offers the columns of a block (the mirrored side of a same-set block): column j is query
+    /// <c>queryOffset + j</c>, row i reference <c>referenceOffset + i</c>; only the first <c>block.Columns</c>
+    /// columns are real. Candidates come from the row groups' maxima, so no transposed copy of the block is made.
     /// </summary>
-    private static (Tensor Values, Tensor Columns) TopViaGroups(Tensor block, Tensor groupMax, Tensor rows, long group, int t)
+    public void OfferColumns(SimilarityBlock block, long referenceOffset, long queryOffset, object gate)
     {
-        long n = block.shape[1];
-        var (_, groups) = groupMax.topk(t, 1, largest: true, sorted: false);
-        var offsets = torch.arange(group, ScalarType.Int64, block.device);
-        var columns = groups.mul(group).unsqueeze(2).add(offsets).flatten(1);
-        var flat = rows.mul(n).unsqueeze(1).add(columns);
-        var candidates = block.flatten().index_select(0, flat.flatten()).view(flat.shape);
-        var (values, positions) = candidates.topk(t, 1, largest: true, sorted: true);
-        return (values, columns.gather(1, positions));
+        using var scope = torch.NewDisposeScope();
+        long m = block.Rows, n = block.Columns, width = block.PaddedColumns;
+        int k = (int)Math.Min(K, m);
+        var colMax = block.ColumnMax ?? throw new InvalidOperationException("column summaries were not computed");
+        var needed = Needed(colMax, queryOffset, n, gate);
+        if (needed is null) return;
+        var valid = block.Values.narrow(1, 0, n);
+        Tensor ExactColumns(Tensor queries) => valid.index_select(1, queries).t();
+
+        Tensor values, rows;
+        var groupMax = block.ColumnGroupMax!;
+        if (block.ColumnGroupWidth > 1 && groupMax.shape[0] >= 2 * (k + 1) && m >= 2 * (k + 1))
+        {
+            // Contiguous row groups: group g holds rows g·w .. g·w + w - 1.
+            long groupWidth = block.ColumnGroupWidth;
+            var perQuery = groupMax.index_select(1, needed).t().contiguous();
+            var (_, chosen) = perQuery.topk(k + 1, 1, largest: true, sorted: false);
+            var members = torch.arange(groupWidth, ScalarType.Int64, chosen.device);
+            rows = chosen.mul(groupWidth).unsqueeze(2).add(members).flatten(1);
+            var flat = rows.mul(width).add(needed.unsqueeze(1));
+            var candidates = block.Values.flatten().index_select(0, flat.flatten()).view(rows.shape);
+            (values, rows) = TopK(candidates, rows, k, q => ExactColumns(needed.index_select(0, q)));
+        }
+        else
+        {
+            var columns = ExactColumns(needed).contiguous();
+            (values, rows) = TopK(columns, null, k, q => columns.index_select(0, q));
+        }
+        Merge(needed.add(queryOffset), values, rows.add(referenceOffset), gate);
     }
 
-    /// <summary>A power-of-two group width near sqrt(n / (k+1)) dividing n, or 0 when grouping does not pay.</summary>
-    private static long GroupWidth(long n, int k)
+    /// <summary>
+    /// Queries (positions within the range) whose best candidate reaches their current k-th value, or null if none.
+    /// Equal values are kept: from another block they may carry a lower index.
+    /// </summary>
+    private Tensor? Needed(Tensor best, long queryOffset, long count, object gate)
     {
-        long group = 1;
-        while (group * 2 * group * 2 * (k + 1) <= n) group *= 2;
-        return group >= 4 && n % group == 0 && n / group >= 2 * (k + 1) ? group : 0;
+        Tensor threshold;
+        lock (gate) threshold = Values.narrow(0, queryOffset, count).select(1, K - 1).clone();
+        var needed = best.ge(threshold).nonzero().squeeze(1);
+        return needed.shape[0] == 0 ? null : needed;
     }
 
-    /// <summary>Merges candidates (already limited to k per row) into the kept lists of the given queries.</summary>
-    private void Merge(Tensor queries, Tensor values, Tensor indices)
+    /// <summary>
+    /// The exact top-k of each row of <paramref name="candidates"/> (a superset of the row's top k+1), as values and
+    /// positions (or <paramref name="positions"/> gathered). torch.topk picks arbitrarily among elements tied with the
+    /// k-th; where the (k+1)-th equals the k-th that choice matters, and those rows (rare outside constructed ties) are
+    /// redone from <paramref name="exactRows"/> (the full rows, in ascending reference order) with a stable sort.
+    /// </summary>
+    private static (Tensor Values, Tensor Positions) TopK(Tensor candidates, Tensor? positions, int k, Func<Tensor, Tensor> exactRows)
     {
-        var allValues = torch.cat(new[] { Values.index_select(0, queries), values }, 1);
-        var allIndices = torch.cat(new[] { Indices.index_select(0, queries), indices }, 1);
-        // Composite key (value desc, index asc): sort by index, then stable sort by value.
-        var (byIndex, order) = allIndices.sort(1);
-        var valuesByIndex = allValues.gather(1, order);
-        var (sortedValues, order2) = valuesByIndex.sort(1, descending: true, stable: true);
-        var sortedIndices = byIndex.gather(1, order2);
-        Values.index_copy_(0, queries, sortedValues.narrow(1, 0, K));
-        Indices.index_copy_(0, queries, sortedIndices.narrow(1, 0, K));
+        long length = candidates.shape[1];
+        if (k + 1 > length)
+        {
+            var (sortedValues, order) = candidates.sort(1, descending: true, stable: true);
+            var top = order.narrow(1, 0, k);
+            return (sortedValues.narrow(1, 0, k), positions is null ? top : positions.gather(1, top));
+        }
+        var (values, index) = candidates.topk(k + 1, 1, largest: true, sorted: true);
+        var chosen = positions is null ? index : positions.gather(1, index);
+        var ambiguous = values.select(1, k).eq(values.select(1, k - 1)).nonzero().squeeze(1);
+        values = values.narrow(1, 0, k);
+        chosen = chosen.narrow(1, 0, k);
+        if (ambiguous.shape[0] == 0) return (values, chosen);
+        var (exactValues, exactPositions) = exactRows(ambiguous).sort(1, descending: true, stable: true);
+        return (values.index_copy(0, ambiguous, exactValues.narrow(1, 0, k)),
+            chosen.index_copy(0, ambiguous, exactPositions.narrow(1, 0, k)));
+    }
+
+    /// <summary>Merges candidates (at most k per row) into the kept lists of the given queries.</summary>
+    private void Merge(Tensor queries, Tensor values, Tensor indices, object gate)
+    {
+        lock (gate)
+        {
+            var allValues = torch.cat(new[] { Values.index_select(0, queries), values }, 1);
+            var allIndices = torch.cat(new[] { Indices.index_select(0, queries), indices }, 1);
+            // Composite key (value desc, index asc): sort by index, then stable sort by value.
+            var (byIndex, order) = allIndices.sort(1);
+            var valuesByIndex = allValues.gather(1, order);
+            var (sortedValues, order2) = valuesByIndex.sort(1, descending: true, stable: true);
+            var sortedIndices = byIndex.gather(1, order2);
+            Values.index_copy_(0, queries, sortedValues.narrow(1, 0, K));
+            Indices.index_copy_(0, queries, sortedIndices.narrow(1, 0, K));
+        }
     }
 
     public void Dispose()

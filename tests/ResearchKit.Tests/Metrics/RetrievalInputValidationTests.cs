@@ -38,6 +38,14 @@ public class RetrievalInputValidationTests
     }
 
     [Fact]
+    public void Non_positive_scan_workers_are_rejected()
+    {
+        using var scope = torch.NewDisposeScope();
+        Throws("options", () => RetrievalEvaluator.Evaluate(Emb(5), Lab(5), new RetrievalOptions { ScanWorkers = 0 }));
+        Throws("options", () => RetrievalEvaluator.Evaluate(Emb(5), Lab(5), Emb(4), Lab(4), new RetrievalOptions { ScanWorkers = -1 }));
+    }
+
+    [Fact]
     public void Empty_sets_are_rejected()
     {
         using var scope = torch.NewDisposeScope();
