@@ -1,7 +1,6 @@
 using System.Diagnostics;
 using System.Globalization;
 using System.Runtime.InteropServices;
-using ResearchKit.Benchmarks.Legacy;
 using ResearchKit.Metrics;
 using TorchSharp;
 using static TorchSharp.torch;
@@ -14,8 +13,7 @@ namespace ResearchKit.Benchmarks;
 /// --repeat runs), peak extra resident memory, and in the same run the two floors for exact search: the bare block
 /// products the same-set scan needs (upper triangle) and those of all N² pairs (the brief's reference), each timed
 /// with the scan's block workers and with one worker on the intra-op threads.
-/// Options: --n, --dim, --classes, --chunk, --seed, --spread, --threads, --workers, --repeat, --legacy (also time
-/// the pre-rewrite scan, interleaved), --floors all|triangle|none.
+/// Options: --n, --dim, --classes, --chunk, --seed, --spread, --threads, --workers, --repeat, --floors all|triangle|none.
 /// </summary>
 public sealed class SopEvalCommand : IBenchCommand
 {
@@ -32,7 +30,6 @@ public sealed class SopEvalCommand : IBenchCommand
         int repeat = BenchArgs.Int(args, "--repeat", 1);
         int? chunk = args.Contains("--chunk") ? BenchArgs.Int(args, "--chunk", 0) : null;
         int? workersArg = args.Contains("--workers") ? BenchArgs.Int(args, "--workers", 1) : null;
-        bool legacy = args.Contains("--legacy");
         string floors = BenchArgs.String(args, "--floors", "all");
         double spread = double.Parse(BenchArgs.String(args, "--spread", "2.5"), CultureInfo.InvariantCulture);
         torch.set_num_threads(threads);
@@ -68,34 +65,19 @@ public sealed class SopEvalCommand : IBenchCommand
         var evalTimes = new List<double> { sw.Elapsed.TotalSeconds };
         var evalCpu = new List<double> { Cpu() - cpu };
         long peakExtra = Rss("VmHWM:") - baseline;
-        var legacyTimes = new List<double>();
-        for (int r = 0; r < repeat; r++)
+        for (int r = 1; r < repeat; r++)
         {
-            if (r > 0)
-            {
-                cpu = Cpu();
-                sw.Restart();
-                var again = RetrievalEvaluator.Evaluate(embeddings, labels, options);
-                evalTimes.Add(sw.Elapsed.TotalSeconds);
-                evalCpu.Add(Cpu() - cpu);
-                if (!again.Equals(result)) throw new InvalidOperationException("repeated evaluation differs");
-            }
-            if (!legacy) continue;
             cpu = Cpu();
             sw.Restart();
-            var old = LegacyEvaluator.Evaluate(embeddings, labels, RetrievalOptions.Sop.RecallKs, effectiveChunk);
-            legacyTimes.Add(sw.Elapsed.TotalSeconds);
-            Console.WriteLine(string.Format(c, "  run {0}: new {1:F2} s ({6:F1} CPU s), legacy {2:F2} s ({7:F1} CPU s) (legacy R@1 {3:F4} R@1000 {4:F4} MAP@R {5:F4})",
-                r + 1, evalTimes[^1], legacyTimes[^1], old.RecallAt[1], old.RecallAt[1000], old.MapAtR, evalCpu[^1], Cpu() - cpu));
-            if (old.RecallAt.Any(p => p.Value != result.RecallAt[p.Key]) || old.PrecisionAt1 != result.PrecisionAt1
-                || old.RPrecision != result.RPrecision || old.MapAtR != result.MapAtR)
-                Console.WriteLine("  note: legacy metrics differ from the new ones (see above)");
+            var again = RetrievalEvaluator.Evaluate(embeddings, labels, options);
+            evalTimes.Add(sw.Elapsed.TotalSeconds);
+            evalCpu.Add(Cpu() - cpu);
+            if (!again.Equals(result)) throw new InvalidOperationException("repeated evaluation differs");
         }
         double evalSeconds = Median(evalTimes);
         Console.WriteLine(result.ToString());
         Console.WriteLine(string.Format(c, "evaluation (all metrics): median {0:F2} s of [{1}]; process CPU time median {2:F1} s", evalSeconds,
             string.Join(", ", evalTimes.Select(t => t.ToString("F2", c))), Median(evalCpu)));
-        if (legacy) Console.WriteLine(string.Format(c, "legacy scan (commit 16f07c5), same process: median {0:F2} s of [{1}]", Median(legacyTimes), string.Join(", ", legacyTimes.Select(t => t.ToString("F2", c)))));
         Console.WriteLine(string.Format(c, "peak extra resident memory: {0:F0} MiB (the input itself, {1:F0} MiB, not counted)",
             peakExtra / 1048576.0, embeddings.NumberOfElements * 4 / 1048576.0));
 
