@@ -138,8 +138,34 @@ public sealed class ProxySimilarity : ClassSimilarityHead
         // Eq. 5: s^p = Σ_k softmax_k(s/T) s_k, written out (a softmax over a size-K last dimension is slow in libtorch);
         // the max is a constant shift, so detaching it leaves the gradient exact.
         var s3 = s.view(s.shape[0], NumClasses, ProxiesPerClass);
+        if (ProxiesPerClass <= SlicedPoolingMaxK) return PoolBySlices(s3);
         var e = ((s3 - s3.detach().amax(new long[] { -1 }, keepdim: true)) / Temperature).exp();
         return (e * s3).sum(-1) / e.sum(-1);
+    }
+
+    // Up to this K, elementwise ops over the K strided (N x C) slices beat reductions over a size-K last dimension.
+    // Measured (N 150, D 512, C 100, head fwd + bwd): K = 3 2.15 vs 2.83 ms on 1 thread, 1.29 vs 1.82 ms on 2;
+    // K = 10 10.9 vs 7.7 ms on 1 thread.
+    private const int SlicedPoolingMaxK = 4;
+
+    private Tensor PoolBySlices(Tensor s3)
+    {
+        var slices = new Tensor[ProxiesPerClass];
+        for (int k = 0; k < slices.Length; k++) slices[k] = s3.select(2, k);
+        Tensor max;
+        using (no_grad())
+        {
+            max = slices[0];
+            for (int k = 1; k < slices.Length; k++) max = max.maximum(slices[k]);
+        }
+        Tensor numerator = null!, denominator = null!;
+        for (int k = 0; k < slices.Length; k++)
+        {
+            var e = ((slices[k] - max) / Temperature).exp();
+            numerator = k == 0 ? e * slices[k] : numerator + e * slices[k];
+            denominator = k == 0 ? e : denominator + e;
+        }
+        return numerator / denominator;
     }
 
     /// <summary>x̂ p̂ᵀ as (x pᵀ) scaled by both inverse norms: the same cosines as normalising first, with less work.</summary>
