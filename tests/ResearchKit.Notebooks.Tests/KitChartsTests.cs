@@ -117,6 +117,16 @@ public class KitChartsTests
         Assert.Throws<ArgumentException>(() => KitCharts.EmbeddingScatter(new double[3, 2], [0, 1]));
     }
 
+    [Theory]
+    [InlineData(3, "h")]
+    [InlineData(6, "v")]   // six variants wrapped into the title above the bars (notebook 06); they go to the right
+    public void Ablation_bar_legend_moves_right_when_it_would_not_fit_one_row(int variants, string orientation)
+    {
+        var fig = Figure(KitCharts.AblationBars(
+            Enumerable.Range(0, variants).Select(v => new AblationBar("glyphs", $"variant {v}", 0.8, 0.01)), title: "switches"));
+        Assert.Equal(orientation, fig["layout"]!["legend"]!["orientation"]!.GetValue<string>());
+    }
+
     [Fact]
     public void Palette_extends_past_eight_series_with_distinct_colours()
     {

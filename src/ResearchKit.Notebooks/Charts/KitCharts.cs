@@ -41,6 +41,8 @@ public static class KitCharts
         return PlotlyObjects.Chart(traces, Layout(theme, title, x, y));
     }
 
+    private const int MaxLegendEntriesInRow = 4;
+
     /// <summary>
     /// Grouped bars: one colour per variant, one group per x category, error bars of the spread over seeds, and a black
     /// diamond at the paper's value on each bar that has one.
@@ -85,9 +87,19 @@ public static class KitCharts
         layout.SetProperty("scattermode", "group"); // puts each paper marker on its own bar (plotly.js ≥ 2.25)
         layout.SetProperty("bargap", 0.25);
         layout.SetProperty("bargroupgap", 0.06);
-        layout.SetProperty("legend", Obj<Legend>(("orientation", "h"), ("x", 0.0), ("y", 1.02), ("xanchor", "left"), ("yanchor", "bottom"),
-            ("font", Font(theme, theme.FontSize - 1))));
-        if (title is not null) layout.SetProperty("margin", Obj<Margin>(("l", 70), ("r", 20), ("t", 90), ("b", 60)));
+        // One row of legend above the bars fits a few entries; more wrap into the title, so they go to the right.
+        int legendEntries = variants.Length + (markers.Count > 0 ? 1 : 0);
+        if (legendEntries <= MaxLegendEntriesInRow)
+        {
+            layout.SetProperty("legend", Obj<Legend>(("orientation", "h"), ("x", 0.0), ("y", 1.02), ("xanchor", "left"), ("yanchor", "bottom"),
+                ("font", Font(theme, theme.FontSize - 1))));
+            if (title is not null) layout.SetProperty("margin", Obj<Margin>(("l", 70), ("r", 20), ("t", 90), ("b", 60)));
+        }
+        else
+        {
+            layout.SetProperty("legend", Obj<Legend>(("orientation", "v"), ("x", 1.02), ("y", 1.0), ("xanchor", "left"), ("yanchor", "top"),
+                ("font", Font(theme, theme.FontSize - 1))));
+        }
         return PlotlyObjects.Chart(traces, layout);
     }
 
