@@ -115,19 +115,6 @@ public sealed class GlobalCenter : nn.Module, IStateLoadObserver
     }
 
     /// <summary>
-    /// Same as <see cref="SquaredDeviationSums()"/>; kept for callers that pass the means. <paramref name="means"/> must be
-    /// <see cref="Means"/> (C x D); only its shape is checked, the value comes from the running sums it was made from.
-    /// </summary>
-    /// <param name="means">The current <see cref="Means"/> (C x D).</param>
-    public Tensor SquaredDeviationSums(Tensor means)
-    {
-        ArgumentNullException.ThrowIfNull(means);
-        if (means.dim() != 2 || means.shape[0] != NumClasses || means.shape[1] != EmbeddingSize)
-            throw new ArgumentException($"expected the means ({NumClasses} x {EmbeddingSize}) but got shape [{Guard.Shape(means)}]", nameof(means));
-        return SquaredDeviationSums();
-    }
-
-    /// <summary>
     /// Marks the running statistics stale, so the next <see cref="Means"/> recomputes them from <c>entries</c>. Only needed
     /// after writing the buffers in place through a reference kept from earlier (<see cref="Entries"/>, or a
     /// <c>state_dict</c> taken before the statistics were last used); the module API's load paths mark them stale already.
@@ -166,7 +153,7 @@ public sealed class GlobalCenter : nn.Module, IStateLoadObserver
         finally { statistics.Invalidate(); }
     }
 
-    /// <summary>The statistics, recomputed first when stale (device, dtype or identity of <c>entries</c> changed, or invalidated).</summary>
+    /// <summary>The statistics, recomputed first when stale (<c>entries</c> replaced, e.g. by <c>.to(...)</c>, or invalidated).</summary>
     private QueueStatistics Statistics()
     {
         if (!statistics.IsValidFor(entries, RecomputeInterval)) statistics.Recompute(entries);

@@ -7,16 +7,16 @@ namespace ResearchKit.Memory;
 /// Running per-class statistics of a <see cref="GlobalCenter"/>'s valid entries, in float64: the sums Σ_m g_cm (C x D)
 /// and the squared norm of every slot ||g_cm||² (C x M, zero for an invalid slot), of the stored (queue-dtype) values.
 /// The norms are kept per slot, so an overwrite replaces a value instead of subtracting it: only the sums can drift. Derived state: it remembers which
-/// <c>entries</c> tensor it describes and is recomputed from it when that tensor, its device or its dtype changes, when
+/// <c>entries</c> tensor it describes and is recomputed from it when that tensor is replaced, when
 /// invalidated, or after a number of incremental updates (drift bound).
 /// </summary>
 internal sealed class QueueStatistics : IDisposable
 {
     private Tensor? sums;
     private Tensor? slotSquaredNorms;
-    private Tensor? source;            // the entries tensor (object identity) the statistics describe
-    private ScalarType sourceDtype;
-    private Device? sourceDevice;
+    // The entries tensor (object identity) the statistics describe. A tensor object never changes dtype or device:
+    // .to(...) on the module puts a new one in its place, which this identity test catches.
+    private Tensor? source;
     private int updatesSinceRecompute;
     private bool stale = true;
 
@@ -35,9 +35,7 @@ internal sealed class QueueStatistics : IDisposable
 
     /// <summary>Whether the statistics describe <paramref name="entries"/> and are within the drift bound.</summary>
     public bool IsValidFor(Tensor entries, int recomputeInterval) =>
-        !stale && sums is not null && ReferenceEquals(source, entries) && updatesSinceRecompute < recomputeInterval
-        && entries.dtype == sourceDtype && sourceDevice is not null
-        && entries.device_type == sourceDevice.type && entries.device_index == sourceDevice.index;
+        !stale && sums is not null && ReferenceEquals(source, entries) && updatesSinceRecompute < recomputeInterval;
 
     /// <summary>
     /// Exact recompute from <paramref name="entries"/> (C x M x D; invalid slots are zero, so a sum over M is the sum of
@@ -55,8 +53,6 @@ internal sealed class QueueStatistics : IDisposable
         sums = newSums;
         slotSquaredNorms = newSlotNorms;
         source = entries;
-        sourceDtype = entries.dtype;
-        sourceDevice = entries.device;
         updatesSinceRecompute = 0;
         stale = false;
         Recomputes++;

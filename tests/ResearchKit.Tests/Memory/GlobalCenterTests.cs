@@ -59,7 +59,7 @@ public class GlobalCenterTests
         var center = new GlobalCenter(4, 5, 6, ScalarType.Float64);
         center.Enqueue(randn(new long[] { 13, 6 }, ScalarType.Float64, generator: g), tensor(new long[] { 0, 0, 1, 0, 3, 0, 1, 0, 0, 3, 3, 0, 1 }));
         var means = center.Means();
-        var spread = center.SquaredDeviationSums(means);
+        var spread = center.SquaredDeviationSums();
         var counts = center.Counts.data<long>().ToArray();
         for (int c = 0; c < 4; c++)
         {
