@@ -3,12 +3,6 @@ namespace ResearchKit.Metrics;
 /// <summary>An evaluation's metrics together with the neighbour lists they were computed from.</summary>
 public sealed class RetrievalEvaluation : IDisposable
 {
-    /// <summary>Pairs the two; the neighbour tensors are owned by this object.</summary>
-    public RetrievalEvaluation(RetrievalResult result, KnnResult neighbours)
-        : this(result, neighbours, [])
-    {
-    }
-
     /// <summary>Pairs the two and names the lone queries; the neighbour tensors are owned by this object.</summary>
     public RetrievalEvaluation(RetrievalResult result, KnnResult neighbours, IReadOnlyList<long> loneQueryIndices)
     {
