@@ -1,3 +1,5 @@
+using ResearchKit.Metrics;
+
 namespace ResearchKit.Tests.Metrics;
 
 /// <summary>
@@ -42,6 +44,24 @@ internal sealed class BruteForceReference
     });
 
     public double RecallAt(int k) => Enumerable.Range(0, Rankings.Length).Average(q => Relevant[q].Take(k).Any(x => x) ? 1.0 : 0.0);
+
+    /// <summary>P@1, R-Precision, MAP@R and Recall@k of <paramref name="result"/> equal these (to 1e-12).</summary>
+    public void AssertMetrics(RetrievalResult result, IEnumerable<int> ks)
+    {
+        Assert.Equal(PrecisionAt1, result.PrecisionAt1, 12);
+        Assert.Equal(RPrecision, result.RPrecision, 12);
+        Assert.Equal(MapAtR, result.MapAtR, 12);
+        foreach (var k in ks) Assert.Equal(RecallAt(k), result.RecallAt[k], 12);
+    }
+
+    /// <summary>Each query's neighbour list (N x width) is the start of its brute-force ranking, ties in index order.</summary>
+    public void AssertNeighbours(TorchSharp.torch.Tensor indices)
+    {
+        int width = (int)indices.shape[1];
+        var actual = indices.contiguous().data<long>().ToArray();
+        for (int i = 0; i < Rankings.Length; i++)
+            Assert.Equal(Rankings[i].Take(width).Select(x => (long)x), actual.Skip(i * width).Take(width));
+    }
 
     private static double Cosine(double[] a, double[] b)
     {

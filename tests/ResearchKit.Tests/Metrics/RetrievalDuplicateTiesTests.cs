@@ -82,16 +82,8 @@ public class RetrievalDuplicateTiesTests
         var result = evaluation.Result;
         Assert.True(result.LoneQueryCount > 0);
         Assert.Equal(Enumerable.Range(0, nq).Where(i => reference.RelevantCount[i] == 0).Select(i => (long)i), evaluation.LoneQueryIndices);
-        Assert.Equal(reference.PrecisionAt1, result.PrecisionAt1, 12);
-        Assert.Equal(reference.RPrecision, result.RPrecision, 12);
-        Assert.Equal(reference.MapAtR, result.MapAtR, 12);
-        foreach (var k in ks) Assert.Equal(reference.RecallAt(k), result.RecallAt[k], 12);
-
-        var indices = evaluation.Neighbours.Indices;
-        int width = (int)indices.shape[1];
-        var actual = indices.contiguous().data<long>().ToArray();
-        for (int i = 0; i < nq; i++)
-            Assert.Equal(reference.Rankings[i].Take(width).Select(x => (long)x), actual.Skip(i * width).Take(width));
+        reference.AssertMetrics(result, ks);
+        reference.AssertNeighbours(evaluation.Neighbours.Indices);
 
         // Every rank from the negative counts alone (ties with the best positive decided by index, capped counts).
         using var counted = Evaluate(options with { RanksFromCountsOnly = true });
