@@ -23,7 +23,6 @@ public sealed class StableBatchNorm : BatchNorm
         : base(features, eps, momentum, true, true, null, null, name)
     {
         this.ranks = ranks;
-        Spatial = ranks.Contains(4);
     }
 
     /// <summary>Like <c>nn.BatchNorm2d</c>: (N, C, H, W) inputs.</summary>
@@ -37,7 +36,7 @@ public sealed class StableBatchNorm : BatchNorm
         new(Checked(features, eps, momentum), eps, momentum, [2, 3], "BatchNorm1d");
 
     /// <summary>Whether this is the 2-d (image) form; Proxy-Anchor's freezing rules apply to these only.</summary>
-    public bool Spatial { get; }
+    public bool Spatial => ranks.Contains(4);
 
     private static long Checked(long features, double eps, double momentum)
     {
