@@ -87,18 +87,13 @@ public static class KitCharts
         layout.SetProperty("scattermode", "group"); // puts each paper marker on its own bar (plotly.js ≥ 2.25)
         layout.SetProperty("bargap", 0.25);
         layout.SetProperty("bargroupgap", 0.06);
-        // One row of legend above the bars fits a few entries; more wrap into the title, so they go to the right.
-        int legendEntries = variants.Length + (markers.Count > 0 ? 1 : 0);
-        if (legendEntries <= MaxLegendEntriesInRow)
+        // One row of legend above the bars fits a few entries; more would wrap into the title, so they keep the
+        // layout's legend at the right.
+        if (variants.Length + (markers.Count > 0 ? 1 : 0) <= MaxLegendEntriesInRow)
         {
             layout.SetProperty("legend", Obj<Legend>(("orientation", "h"), ("x", 0.0), ("y", 1.02), ("xanchor", "left"), ("yanchor", "bottom"),
                 ("font", Font(theme, theme.FontSize - 1))));
             if (title is not null) layout.SetProperty("margin", Obj<Margin>(("l", 70), ("r", 20), ("t", 90), ("b", 60)));
-        }
-        else
-        {
-            layout.SetProperty("legend", Obj<Legend>(("orientation", "v"), ("x", 1.02), ("y", 1.0), ("xanchor", "left"), ("yanchor", "top"),
-                ("font", Font(theme, theme.FontSize - 1))));
         }
         return PlotlyObjects.Chart(traces, layout);
     }

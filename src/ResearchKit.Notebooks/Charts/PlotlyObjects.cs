@@ -58,7 +58,7 @@ internal static class PlotlyObjects
             ("legend", Obj<Legend>(("bgcolor", "rgba(255,255,255,0.85)"), ("bordercolor", theme.GridColor), ("borderwidth", 1),
                 ("font", Font(theme, theme.FontSize - 1)),
                 // Outside the plot area, top right: inside, it covered data points (seen on the loss and Table V curves).
-                ("x", 1.02), ("xanchor", "left"), ("y", 1.0), ("yanchor", "top"))),
+                ("orientation", "v"), ("x", 1.02), ("xanchor", "left"), ("y", 1.0), ("yanchor", "top"))),
             ("colorway", theme.Colors.ToArray()),
             ("hovermode", "closest"));
         if (title is not null)
