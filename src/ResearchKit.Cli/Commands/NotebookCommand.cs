@@ -26,7 +26,7 @@ public static class NotebookCommand
         var paths = new Argument<string[]>("paths") { Description = "Notebooks (.ipynb) or folders of notebooks.", Arity = ArgumentArity.OneOrMore };
         var parameters = new Option<string[]>("--param", "-p")
         {
-            Description = "Override a variable of the cell tagged 'parameters': name=value (repeatable).",
+            Description = "Override a notebook parameter (declared with Parameter(\"name\", default)): name=value (repeatable).",
             AllowMultipleArgumentsPerToken = false,
         };
         var output = new Option<string>("--out", "-o")
@@ -34,7 +34,7 @@ public static class NotebookCommand
             Description = "Folder for the executed copies (default: artifacts/notebooks).",
             DefaultValueFactory = _ => Path.Combine("artifacts", "notebooks"),
         };
-        var run = new Command("run", "Execute notebooks cell by cell (Roslyn scripting) and write executed copies with outputs.");
+        var run = new Command("run", "Execute notebooks cell by cell on the .NET Interactive C# kernel and write executed copies with outputs.");
         run.Add(paths);
         run.Add(parameters);
         run.Add(output);
@@ -116,7 +116,7 @@ public static class NotebookCommand
             IReadOnlySet<string> declared;
             try
             {
-                declared = ParameterInjection.DeclaredNames(NotebookDocument.Load(path));
+                declared = NotebookRunner.DeclaredParameters(path);
             }
             catch (Exception e) when (e is ArgumentException or IOException or System.Text.Json.JsonException)
             {
@@ -128,12 +128,12 @@ public static class NotebookCommand
             if (missing.Count == 0) continue;
             any = true;
             stderr.WriteLine(declared.Count == 0
-                ? $"error: {Path.GetFileName(path)} has no cell tagged '{ParameterInjection.ParametersTag}', so it takes no --param ({string.Join(", ", missing)})"
-                : $"error: {Path.GetFileName(path)} does not declare {string.Join(", ", missing.Select(m => $"'{m}'"))} in its cell tagged " +
-                  $"'{ParameterInjection.ParametersTag}' (it declares: {string.Join(", ", declared.Order(StringComparer.Ordinal))})");
+                ? $"error: {Path.GetFileName(path)} declares no parameters (Parameter(\"name\", default)), so it takes no --param ({string.Join(", ", missing)})"
+                : $"error: {Path.GetFileName(path)} does not declare {string.Join(", ", missing.Select(m => $"'{m}'"))} with Parameter(\"name\", default) " +
+                  $"(it declares: {string.Join(", ", declared.Order(StringComparer.Ordinal))})");
         }
         if (any && notebooks.Count > 1)
-            stderr.WriteLine("Every --param is passed to every notebook of the run: declare it in each one's parameters cell, or run those notebooks on their own. Nothing ran.");
+            stderr.WriteLine("Every --param is passed to every notebook of the run: declare it in each one, or run those notebooks on their own. Nothing ran.");
         return any;
     }
 

@@ -43,19 +43,23 @@ public static class ChartHtml
     }
 
     /// <summary>
-    /// An HTML fragment for a notebook output: a div plus a script that defines plotly.js if the page lacks it and draws the
-    /// chart. Each output carries plotly.js, so outputs render offline and in any order, at the cost of size.
+    /// An HTML fragment for a notebook output (about 10 KB): a div plus a script that draws the chart with the page's
+    /// plotly.js, which the kit's set-up cell delivers once per notebook (<see cref="Interactive.PlotlyJsDelivery"/>). No
+    /// network: without plotly.js on the page the div says so instead of fetching it.
     /// </summary>
     public static string ToNotebookFragment(GenericChart chart)
     {
         var id = $"researchkit-chart-{Interlocked.Increment(ref _fragmentCounter)}-{Environment.ProcessId}";
-        var sb = new StringBuilder(PlotlyJs.Source.Length + 4096);
-        sb.Append("<div id=\"").Append(id).Append("\"></div>\n");
-        sb.Append("<script type=\"text/javascript\">\nif (typeof window.Plotly === 'undefined') {\n");
-        sb.Append(PlotlyJs.Source.Replace("</script", "<\\/script", StringComparison.OrdinalIgnoreCase));
-        sb.Append("\n}\n</script>\n");
-        sb.Append("<script type=\"text/javascript\">\n(function () { var fig = ").Append(ToFigureJson(chart))
-          .Append(";\nPlotly.newPlot('").Append(id).Append("', fig.data, fig.layout, fig.config); })();\n</script>");
+        var sb = new StringBuilder(4096);
+        sb.Append("<div id=\"").Append(id).Append("\" class=\"researchkit-chart\"></div>\n");
+        sb.Append("<script type=\"text/javascript\">\n(function () {\n  var fig = ").Append(ToFigureJson(chart)).Append(";\n");
+        sb.Append("  var tries = 0;\n");
+        sb.Append("  (function draw() {\n");
+        sb.Append("    var el = document.getElementById('").Append(id).Append("');\n");
+        sb.Append("    if (typeof window.Plotly !== 'undefined') { window.Plotly.newPlot(el, fig.data, fig.layout, fig.config); return; }\n");
+        sb.Append("    if (++tries < 50) { setTimeout(draw, 100); return; }\n");
+        sb.Append("    el.textContent = 'plotly.js is not on this page: run the notebook\\'s set-up cell (researchkit.dib) first.';\n");
+        sb.Append("  })();\n})();\n</script>");
         return sb.ToString();
     }
 }

@@ -57,6 +57,7 @@ public sealed class FigureExporter : IAsyncDisposable
     {
         options ??= new FigureExporterOptions();
         var executable = ChromiumLocator.Find(options.ExecutablePath);
+        PlaywrightDriver.Use();
         var playwright = await Playwright.CreateAsync().ConfigureAwait(false);
         try
         {

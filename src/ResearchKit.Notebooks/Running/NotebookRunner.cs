@@ -1,217 +1,176 @@
 using System.Diagnostics;
-using System.Globalization;
-using System.Text.Json.Nodes;
-using Microsoft.CodeAnalysis;
-using Microsoft.CodeAnalysis.Scripting;
-using ResearchKit.Notebooks.Documents;
-using ResearchKit.Notebooks.Formatting;
+using System.Reactive.Linq;
+using System.Text;
+using System.Text.RegularExpressions;
+using Microsoft.DotNet.Interactive;
+using Microsoft.DotNet.Interactive.Commands;
+using Microsoft.DotNet.Interactive.CSharp;
+using Microsoft.DotNet.Interactive.Documents;
+using Microsoft.DotNet.Interactive.Documents.Jupyter;
+using Microsoft.DotNet.Interactive.Events;
+using Microsoft.DotNet.Interactive.Formatting;
 
 namespace ResearchKit.Notebooks.Running;
 
 /// <summary>
-/// Runs a C# <c>.ipynb</c> headlessly on Roslyn scripting (spec §2.9): cells in order as chained submissions, the
-/// parameters cell overridden papermill-style, <c>#!import</c>/<c>#load</c>/<c>#r</c> relative to the notebook folder,
-/// <c>display(...)</c>, return values and console output captured as outputs, and a stop at the first failing cell.
+/// Runs a notebook headlessly on the real .NET Interactive kernel, in process: a <see cref="CompositeKernel"/> with the C#
+/// kernel configured as VS Code's Polyglot kernel and dotnet-repl configure it (kernel helpers, value sharing,
+/// <c>#!import</c>), the notebook read with <c>Microsoft.DotNet.Interactive.Documents</c>, each code cell submitted in order.
+/// The kernel works in the notebook's folder, as VS Code starts it there. The run stops at the first failing cell, naming
+/// it; the executed copy (written like dotnet-repl's <c>--output-format ipynb</c>) has the outputs of the cells that ran.
 /// </summary>
-/// <remarks>
-/// The process's current directory is the notebook folder while a notebook runs (as VS Code starts its kernel there), so
-/// runs in one process are serialized.
-/// </remarks>
-public sealed class NotebookRunner(NotebookRunOptions? options = null)
+public sealed partial class NotebookRunner(NotebookRunOptions? options = null)
 {
-    private static readonly SemaphoreSlim OneAtATime = new(1, 1);
+    private static readonly SemaphoreSlim WorkingDirectoryGate = new(1, 1);
     private readonly NotebookRunOptions _options = options ?? new NotebookRunOptions();
 
-    /// <summary>Runs the notebook at <paramref name="notebookPath"/>; failures are reported in the result, not thrown.</summary>
-    /// <exception cref="ArgumentException">Parameters do not match the notebook, or the output path is the notebook itself.</exception>
+    /// <summary>Runs the notebook at <paramref name="notebookPath"/>.</summary>
+    /// <exception cref="ArgumentException">The file is missing or not an .ipynb notebook.</exception>
     public async Task<NotebookRunResult> RunAsync(string notebookPath, CancellationToken cancellationToken = default)
     {
-        var fullPath = Path.GetFullPath(notebookPath);
-        var source = NotebookDocument.Load(fullPath);
-        var executed = source.Clone();
-        var plan = Plan(executed);
-        var executedPath = ExecutedPath(fullPath);
-
+        var path = Path.GetFullPath(notebookPath);
+        if (!File.Exists(path) || !path.EndsWith(".ipynb", StringComparison.OrdinalIgnoreCase))
+            throw new ArgumentException($"'{notebookPath}' is not an existing .ipynb notebook", nameof(notebookPath));
+        var notebook = Notebook.Parse(await File.ReadAllTextAsync(path, cancellationToken).ConfigureAwait(false));
+        var name = Path.GetFileName(path);
+        var executed = new InteractiveDocument();
         var timings = new List<CellTiming>();
         NotebookCellError? error = null;
         var total = Stopwatch.StartNew();
-        await OneAtATime.WaitAsync(cancellationToken).ConfigureAwait(false);
+
+        // The process's working directory is the kernel's: one notebook at a time per process.
+        await WorkingDirectoryGate.WaitAsync(cancellationToken).ConfigureAwait(false);
         var previousDirectory = Directory.GetCurrentDirectory();
         try
         {
-            Directory.SetCurrentDirectory(Path.GetDirectoryName(fullPath)!);
-            NotebookFormatters.Register();
-            var globals = new NotebookGlobals();
-            var session = new ScriptSession(fullPath, globals);
-            int executionCount = 0;
-            foreach (var (cell, number) in plan)
+            Directory.SetCurrentDirectory(Path.GetDirectoryName(path)!);
+            using var kernel = CreateKernel(_options.Parameters);
+            int number = 0;
+            foreach (var element in notebook.Elements)
             {
-                if (cell["cell_type"]?.GetValue<string>() != "code") continue;
-                var view = executed.Cells.First(c => ReferenceEquals(c.Json, cell));
-                var outputs = new CellOutputs();
-                globals.CurrentOutputs = outputs;
+                number++;
+                var cell = new InteractiveDocumentElement(element.Contents, element.KernelName) { Id = element.Id, Metadata = element.Metadata };
+                executed.Add(cell);
+                if (IsMarkdown(element)) continue;
                 var watch = Stopwatch.StartNew();
-                cell["execution_count"] = ++executionCount;
-                try
+                var outcome = await SubmitAsync(kernel, element, cancellationToken).ConfigureAwait(false);
+                timings.Add(new CellTiming(number, watch.Elapsed));
+                cell.Outputs.AddRange(outcome.Outputs);
+                cell.ExecutionOrder = number;
+                _options.Log?.WriteLine($"  cell {number} ({watch.Elapsed.TotalSeconds:0.0} s){(outcome.Failure is null ? "" : " failed")}");
+                if (outcome.Failure is { } failed)
                 {
-                    if (view.Kernel != KernelNames.CSharp)
-                        throw new CellFailure(CellErrorKind.Kernel, $"the cell uses kernel '{view.Kernel}'; the runner runs only C# (csharp) cells");
-                    using (ConsoleCapture.Begin(outputs))
-                        await RunSegmentsAsync(session, globals, outputs, view.Source, null, [], cancellationToken).ConfigureAwait(false);
-                    _options.Log?.WriteLine($"  {Label(number)} ok ({watch.Elapsed.TotalSeconds.ToString("0.00", CultureInfo.InvariantCulture)} s)");
+                    error = new NotebookCellError(name, number, element.Id, failed.Message, LineOf(failed), failed.Exception?.ToString());
+                    break;
                 }
-                catch (CellFailure f)
-                {
-                    outputs.AddError(f.ErrorName, f.Message, f.Detail ?? f.Message);
-                    error = new NotebookCellError(source.Name, number, cell["id"]?.GetValue<string>(), f.Kind, f.Message, f.Line, f.ImportedFile, f.Detail);
-                    _options.Log?.WriteLine($"  {Label(number)} FAILED: {error}");
-                }
-                finally
-                {
-                    cell["outputs"] = outputs.ToJson();
-                    globals.CurrentOutputs = null;
-                    timings.Add(new CellTiming(number, watch.Elapsed));
-                }
-                if (error is not null) break;
             }
         }
         finally
         {
             Directory.SetCurrentDirectory(previousDirectory);
-            OneAtATime.Release();
+            WorkingDirectoryGate.Release();
         }
-
-        if (executedPath is not null) executed.Save(executedPath);
-        return new NotebookRunResult(fullPath, executed, executedPath, error, total.Elapsed, timings);
+        var executedPath = Write(executed, name);
+        return new NotebookRunResult(path, executed, executedPath, error, total.Elapsed, timings);
     }
 
-    private static string Label(int number) => number == 0 ? "injected parameters" : $"cell {number}";
+    /// <summary>
+    /// The kernel the runner submits cells to: C# with the helpers and magics VS Code's Polyglot kernel and dotnet-repl add,
+    /// plus <see cref="HostInputKernel"/> holding the parameter values.
+    /// </summary>
+    public static CompositeKernel CreateKernel(IReadOnlyDictionary<string, string> parameters)
+    {
+        var composite = new CompositeKernel().UseImportMagicCommand();
+        composite.Add(new CSharpKernel().UseKernelHelpers().UseWho().UseValueSharing(), ["c#", "C#"]);
+        var input = new HostInputKernel(parameters);
+        composite.Add(input);
+        composite.SetDefaultTargetKernelNameForCommand(typeof(RequestInput), input.Name);
+        composite.DefaultKernelName = "csharp";
+        return composite;
+    }
 
-    private string? ExecutedPath(string notebookPath)
+    /// <summary>The parameters the notebook at <paramref name="notebookPath"/> declares (<c>Parameter("name", …)</c> in any code cell).</summary>
+    public static IReadOnlySet<string> DeclaredParameters(string notebookPath)
+    {
+        var notebook = Notebook.Parse(File.ReadAllText(notebookPath));
+        return notebook.Elements.Where(e => !IsMarkdown(e))
+            .SelectMany(e => Parameters.NotebookParameters.DeclaredNames(e.Contents)).ToHashSet(StringComparer.Ordinal);
+    }
+
+    private static bool IsMarkdown(InteractiveDocumentElement element) =>
+        string.Equals(element.KernelName, "markdown", StringComparison.OrdinalIgnoreCase);
+
+    private sealed record CellOutcome(IReadOnlyList<InteractiveDocumentOutputElement> Outputs, CommandFailed? Failure);
+
+    /// <summary>Submits one cell and turns the kernel's events into outputs, as dotnet-repl's notebook runner does.</summary>
+    private static async Task<CellOutcome> SubmitAsync(CompositeKernel kernel, InteractiveDocumentElement element, CancellationToken cancellationToken)
+    {
+        var command = new SubmitCode(element.Contents, element.KernelName);
+        var outputs = new List<InteractiveDocumentOutputElement>();
+        var stdout = new StringBuilder();
+        var stderr = new StringBuilder();
+        CommandFailed? failure = null;
+
+        void FlushStreams()
+        {
+            if (stdout.Length == 0 && stderr.Length == 0) return;
+            var text = stdout.Length > 0 && stderr.Length > 0 ? $"{stdout}\n\n{stderr}" : $"{stdout}{stderr}";
+            outputs.Add(new TextElement(text, "stdout"));
+            stdout.Clear();
+            stderr.Clear();
+        }
+
+        using (kernel.KernelEvents.Subscribe(e =>
+               {
+                   switch (e)
+                   {
+                       case ErrorProduced produced:
+                           outputs.Add(new ErrorElement("Error", produced.Message));
+                           break;
+                       case StandardOutputValueProduced o:
+                           stdout.Append(o.FormattedValues.FirstOrDefault()?.Value);
+                           break;
+                       case StandardErrorValueProduced o:
+                           stderr.Append(o.FormattedValues.FirstOrDefault()?.Value);
+                           break;
+                       case DisplayEvent display when display is not ReturnValueProduced { Value: DisplayedValue }:
+                           outputs.Add(new DisplayElement(display.FormattedValues.ToDictionary(v => v.MimeType, v => (object)v.Value)));
+                           break;
+                       case CommandFailed failed when failed.Command == command:
+                           failure = failed;
+                           break;
+                   }
+               }))
+        {
+            await kernel.SendAsync(command, cancellationToken).ConfigureAwait(false);
+        }
+        FlushStreams();
+        if (failure is not null)
+            outputs.Add(new ErrorElement("Error", failure.Message, (failure.Exception?.StackTrace ?? "").Split('\n', StringSplitOptions.TrimEntries)));
+        return new CellOutcome(outputs, failure);
+    }
+
+    /// <summary>The 1-based line of the error within its cell: the first compiler diagnostic's, else the stack trace's.</summary>
+    internal static int? LineOf(CommandFailed failed)
+    {
+        var diagnostic = DiagnosticPosition().Match(failed.Message);
+        if (diagnostic.Success) return int.Parse(diagnostic.Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture);
+        var trace = StackLine().Match(failed.Exception?.ToString() ?? "");
+        return trace.Success ? int.Parse(trace.Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture) : null;
+    }
+
+    private string? Write(InteractiveDocument executed, string notebookName)
     {
         if (_options.OutputDirectory is null) return null;
-        var path = Path.GetFullPath(Path.Combine(_options.OutputDirectory, Path.GetFileName(notebookPath)));
-        if (string.Equals(path, notebookPath, StringComparison.Ordinal))
-            throw new ArgumentException($"the executed copy would overwrite the notebook itself ({path}); choose another output folder",
-                nameof(NotebookRunOptions.OutputDirectory));
-        return path;
+        Directory.CreateDirectory(_options.OutputDirectory);
+        var target = Path.GetFullPath(Path.Combine(_options.OutputDirectory, notebookName));
+        File.WriteAllText(target, executed.ToJupyterJson("C#"), new UTF8Encoding(false));
+        return target;
     }
 
-    /// <summary>The cells to run with their committed numbers, the injected-parameters cell inserted (number 0).</summary>
-    private List<(JsonObject Cell, int Number)> Plan(NotebookDocument executed)
-    {
-        var cells = (JsonArray)executed.Json["cells"]!;
-        var plan = executed.Cells.Select(c => (c.Json, c.Number)).ToList();
-        if (_options.Parameters.Count == 0) return plan;
-        var parametersCell = executed.Cells.FirstOrDefault(c => c.IsCode && c.Tags.Contains(ParameterInjection.ParametersTag))
-            ?? throw new ArgumentException(
-                $"{executed.Name} has no cell tagged '{ParameterInjection.ParametersTag}', so parameters cannot be set",
-                nameof(NotebookRunOptions.Parameters));
-        var injected = NotebookCells.NewCode(
-            ParameterInjection.BuildSource(parametersCell.Source, _options.Parameters), ParameterInjection.InjectedTag, [ParameterInjection.InjectedTag]);
-        var index = parametersCell.Number - 1;
-        cells.Insert(index + 1, injected);
-        plan.Insert(index + 1, (injected, 0));
-        return plan;
-    }
+    [GeneratedRegex(@"\((\d+),\d+\): error")]
+    private static partial Regex DiagnosticPosition();
 
-    private async Task RunSegmentsAsync(ScriptSession session, NotebookGlobals globals, CellOutputs outputs, string source,
-        string? importedFile, HashSet<string> importChain, CancellationToken ct)
-    {
-        IReadOnlyList<CellSegment> segments;
-        try
-        {
-            segments = CellPreprocessor.Split(source);
-        }
-        catch (CellFailure f) when (importedFile is not null)
-        {
-            throw new CellFailure(f.Kind, f.Message, f.Line, importedFile);
-        }
-        foreach (var segment in segments)
-        {
-            switch (segment)
-            {
-                case ImportSegment import:
-                    await ImportAsync(session, globals, outputs, import, importedFile, importChain, ct).ConfigureAwait(false);
-                    break;
-                case CodeSegment code:
-                    await SubmitAsync(session, globals, outputs, code, importedFile, ct).ConfigureAwait(false);
-                    break;
-            }
-        }
-    }
-
-    private async Task ImportAsync(ScriptSession session, NotebookGlobals globals, CellOutputs outputs, ImportSegment import,
-        string? importedFile, HashSet<string> importChain, CancellationToken ct)
-    {
-        // dotnet-interactive resolves #!import against the kernel's working directory: the notebook folder.
-        var path = Path.GetFullPath(import.Path);
-        if (!File.Exists(path))
-            throw new CellFailure(CellErrorKind.Directive, $"#!import: file not found: {import.Path} (resolved to {path})", import.FirstLine + 1, importedFile);
-        if (!importChain.Add(path))
-            throw new CellFailure(CellErrorKind.Directive, $"#!import: {import.Path} imports itself (cycle)", import.FirstLine + 1, importedFile);
-        try
-        {
-            var name = Path.GetFileName(path);
-            switch (Path.GetExtension(path).ToLowerInvariant())
-            {
-                case ".csx":
-                case ".cs":
-                    await RunSegmentsAsync(session, globals, outputs, await File.ReadAllTextAsync(path, ct).ConfigureAwait(false), name, importChain, ct).ConfigureAwait(false);
-                    break;
-                case ".ipynb":
-                    // Each C# cell of an imported notebook is its own submission, as in dotnet-interactive.
-                    foreach (var cell in NotebookDocument.Load(path).Cells.Where(c => c.IsCode && c.Kernel == KernelNames.CSharp))
-                        await RunSegmentsAsync(session, globals, outputs, cell.Source, $"{name} cell {cell.Number}", importChain, ct).ConfigureAwait(false);
-                    break;
-                default:
-                    throw new CellFailure(CellErrorKind.Directive, $"#!import: unsupported file type '{Path.GetExtension(path)}' (use .csx, .cs or .ipynb)",
-                        import.FirstLine + 1, importedFile);
-            }
-        }
-        finally
-        {
-            importChain.Remove(path);
-        }
-    }
-
-    private static async Task SubmitAsync(ScriptSession session, NotebookGlobals globals, CellOutputs outputs, CodeSegment code,
-        string? importedFile, CancellationToken ct)
-    {
-        (bool HasValue, object? Value) result;
-        try
-        {
-            result = await session.RunAsync(code.Code, ct).ConfigureAwait(false);
-        }
-        catch (CompilationErrorException e)
-        {
-            var errors = e.Diagnostics.Where(d => d.Severity == DiagnosticSeverity.Error).ToList();
-            var lines = errors.Select(d =>
-            {
-                var pos = d.Location.GetLineSpan().StartLinePosition;
-                return $"({pos.Line + 1 + code.FirstLine},{pos.Character + 1}): error {d.Id}: {d.GetMessage(CultureInfo.InvariantCulture)}";
-            });
-            int? line = errors.Count > 0 ? errors[0].Location.GetLineSpan().StartLinePosition.Line + 1 + code.FirstLine : null;
-            throw new CellFailure(CellErrorKind.Compilation, string.Join("\n", lines), line, importedFile, errorName: "CompilationError");
-        }
-        catch (OperationCanceledException) when (ct.IsCancellationRequested)
-        {
-            throw;
-        }
-        catch (Exception e)
-        {
-            var line = ScriptLine(e, session.FilePath);
-            throw new CellFailure(CellErrorKind.Runtime, $"{e.GetType().FullName}: {e.Message}", line + (line is null ? 0 : code.FirstLine),
-                importedFile, e.ToString(), e.GetType().Name);
-        }
-        if (result.HasValue) outputs.AddDisplay(DisplayFormatting.Format(result.Value, []));
-    }
-
-    /// <summary>The line of the innermost stack frame inside the submission code, when debug information has it.</summary>
-    private static int? ScriptLine(Exception e, string filePath)
-    {
-        var frames = new StackTrace(e, fNeedFileInfo: true).GetFrames();
-        var frame = frames.FirstOrDefault(f => string.Equals(f.GetFileName(), filePath, StringComparison.Ordinal) && f.GetFileLineNumber() > 0);
-        return frame?.GetFileLineNumber();
-    }
+    [GeneratedRegex(@"Submission#\d+[^\n]*:line (\d+)")]
+    private static partial Regex StackLine();
 }
