@@ -16,6 +16,13 @@ internal static class RepoPaths
     }
 
     public static string Notebooks => Path.Combine(Root, "notebooks");
+
+    /// <summary>The kit folder notebooks reference (notebooks/researchkit.dib): the ResearchKit.Notebooks build the tests depend on.</summary>
+    public static string Kit => Path.Combine(Root, "src", "ResearchKit.Notebooks", "bin", "kit");
+
+    /// <summary>A cell that references the kit's notebook API from <see cref="Kit"/>, as researchkit.dib does, with its usings.</summary>
+    public static string KitReferenceCell =>
+        $"#r \"{Path.Combine(Kit, "ResearchKit.Notebooks.dll")}\"\nusing static ResearchKit.Notebooks.Parameters.NotebookParameters;";
 }
 
 /// <summary>A temporary folder deleted on dispose.</summary>

@@ -34,6 +34,7 @@ public sealed partial class NotebookRunner(NotebookRunOptions? options = null)
         var notebook = Notebook.Parse(await File.ReadAllTextAsync(path, cancellationToken).ConfigureAwait(false));
         var name = Path.GetFileName(path);
         var executed = new InteractiveDocument();
+        foreach (var (key, value) in notebook.Metadata) executed.Metadata[key] = value; // kernelspec, language_info as committed
         var timings = new List<CellTiming>();
         NotebookCellError? error = null;
         var total = Stopwatch.StartNew();
@@ -164,7 +165,7 @@ public sealed partial class NotebookRunner(NotebookRunOptions? options = null)
         if (_options.OutputDirectory is null) return null;
         Directory.CreateDirectory(_options.OutputDirectory);
         var target = Path.GetFullPath(Path.Combine(_options.OutputDirectory, notebookName));
-        File.WriteAllText(target, executed.ToJupyterJson("C#"), new UTF8Encoding(false));
+        File.WriteAllText(target, executed.ToJupyterJson(), new UTF8Encoding(false));
         return target;
     }
 
