@@ -65,7 +65,8 @@ public class CommittedNotebookTests(NotebookScratch scratch, ChartRendering char
         var size = new FileInfo(executed) is { Exists: true } f ? f.Length : 0;
         log.WriteLine($"{notebook}: dotnet-repl exit {run.ExitCode}, {run.Elapsed.TotalSeconds.ToString("0", CultureInfo.InvariantCulture)} s, executed copy {size / 1e6:0.00} MB");
         Assert.True(size > 0, $"{notebook}: dotnet-repl wrote no executed copy (exit {run.ExitCode}):\n{run.Output}");
-        Assert.Empty(ExecutedNotebook.Errors(executed));
+        var errors = ExecutedNotebook.Errors(executed);
+        Assert.True(errors.Count == 0, $"{notebook}: error outputs in the executed copy:\n{string.Join("\n", errors)}");
         Assert.True(run.ExitCode == 0, $"{notebook}: dotnet-repl exit {run.ExitCode}:\n{run.Output}");
         Assert.Equal(committed, File.ReadAllBytes(Path.Combine(RepoPaths.Notebooks, notebook)));
         Assert.True(size <= 8_000_000, $"{notebook}: the executed copy is {size / 1e6:0.0} MB (plotly.js must be delivered once, not per chart)");

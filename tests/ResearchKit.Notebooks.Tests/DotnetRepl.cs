@@ -35,7 +35,8 @@ internal static class DotnetRepl
               $".config/dotnet-tools.json (a NuGet feed that serves dotnet-repl 0.3.259).\n{run.Output}";
     }
 
-    private static Run Dotnet(IEnumerable<string> args, TimeSpan timeout)
+    /// <summary>Runs <c>dotnet</c> with <paramref name="args"/> in the repository root; fails the test when it outlives <paramref name="timeout"/>.</summary>
+    public static Run Dotnet(IEnumerable<string> args, TimeSpan timeout)
     {
         var info = new ProcessStartInfo("dotnet") { WorkingDirectory = RepoPaths.Root, RedirectStandardOutput = true, RedirectStandardError = true };
         foreach (var a in args) info.ArgumentList.Add(a);

@@ -1,5 +1,3 @@
-using System.Diagnostics;
-
 namespace ResearchKit.Notebooks.Tests;
 
 /// <summary>
@@ -36,18 +34,7 @@ public class HostParityTests
         var configuration = testBin.Parent!.Parent!.Name;
         var cli = Path.Combine(RepoPaths.Root, "src", "ResearchKit.Cli", "bin", configuration, "net10.0", rid, "ResearchKit.Cli.dll");
         Assert.True(File.Exists(cli), $"the CLI is not built at {cli}");
-        var info = new ProcessStartInfo("dotnet") { WorkingDirectory = RepoPaths.Root, RedirectStandardOutput = true, RedirectStandardError = true };
-        info.ArgumentList.Add(cli);
-        foreach (var a in args) info.ArgumentList.Add(a);
-        using var process = Process.Start(info)!;
-        var stdout = process.StandardOutput.ReadToEndAsync();
-        var stderr = process.StandardError.ReadToEndAsync();
-        if (!process.WaitForExit(TimeSpan.FromMinutes(5)))
-        {
-            process.Kill(entireProcessTree: true);
-            Assert.Fail("researchkit notebook run did not finish within 5 min");
-        }
-        process.WaitForExit();
-        return (process.ExitCode, stdout.Result + stderr.Result);
+        var run = DotnetRepl.Dotnet([cli, .. args], TimeSpan.FromMinutes(5));
+        return (run.ExitCode, run.Output);
     }
 }
