@@ -1,5 +1,4 @@
 using System.Diagnostics;
-using System.Reactive.Linq;
 using System.Text;
 using System.Text.RegularExpressions;
 using Microsoft.DotNet.Interactive;
