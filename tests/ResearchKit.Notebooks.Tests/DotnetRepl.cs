@@ -16,11 +16,17 @@ internal static class DotnetRepl
     /// <summary>Runs <paramref name="notebook"/> (relative to the repository root) with <paramref name="inputs"/>, writing <paramref name="outputPath"/>.</summary>
     public static Run Execute(string notebook, string outputPath, IReadOnlyDictionary<string, string> inputs, TimeSpan timeout)
     {
-        if (RestoreFailure.Value is { } failure) Assert.Fail(failure);
+        EnsureToolsRestored();
         var args = new List<string> { "tool", "run", "dotnet-repl", "--run", notebook, "--exit-after-run" };
         foreach (var (name, value) in inputs) args.AddRange(["--input", $"{name}={value}"]);
         args.AddRange(["--output-format", "ipynb", "--output-path", outputPath]);
         return Dotnet(args, timeout);
+    }
+
+    /// <summary>Fails the test, with the tool's own message, when the local tools (dotnet-repl, dotnet-interactive) cannot be restored.</summary>
+    public static void EnsureToolsRestored()
+    {
+        if (RestoreFailure.Value is { } failure) Assert.Fail(failure);
     }
 
     /// <summary>
@@ -31,8 +37,8 @@ internal static class DotnetRepl
     {
         var run = Dotnet(["tool", "restore"], TimeSpan.FromMinutes(5));
         return run.ExitCode == 0 ? null
-            : $"`dotnet tool restore` failed (exit {run.ExitCode}) in {RepoPaths.Root}: the notebook tests need dotnet-repl from " +
-              $".config/dotnet-tools.json (a NuGet feed that serves dotnet-repl 0.3.259).\n{run.Output}";
+            : $"`dotnet tool restore` failed (exit {run.ExitCode}) in {RepoPaths.Root}: the notebook tests need dotnet-repl and dotnet-interactive from " +
+              $".config/dotnet-tools.json (a NuGet feed that serves dotnet-repl 0.3.259 and Microsoft.dotnet-interactive 1.0.712001).\n{run.Output}";
     }
 
     /// <summary>Runs <c>dotnet</c> with <paramref name="args"/> in the repository root; fails the test when it outlives <paramref name="timeout"/>.</summary>
