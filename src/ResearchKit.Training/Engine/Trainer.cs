@@ -193,7 +193,7 @@ public static class Trainer
                     lossCount++;
                     step++;
                     throughput.EndStep(batch.Indices.Length);
-                    progress.StepCompleted(new ProgressUpdate(epoch, cfg.Epochs, (int)(step % Math.Max(1, stepsPerEpoch)), stepsPerEpoch, value,
+                    progress.StepCompleted(new ProgressUpdate(epoch, cfg.Epochs, (int)((step - 1) % Math.Max(1, stepsPerEpoch)) + 1, stepsPerEpoch, value,
                         setup.LearningRate(ParamGroupRole.Backbone) ?? cfg.LearningRate, throughput.ImagesPerSecond,
                         throughput.Eta((long)(cfg.Epochs - epoch) * stepsPerEpoch)));
                 }

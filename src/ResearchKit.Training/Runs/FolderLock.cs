@@ -30,16 +30,16 @@ public sealed class FolderLockedException(string folder, LockHolder? holder)
 
 /// <summary>
 /// An exclusive writer lock on a folder (a run folder, or one shard of an experiment folder). The lock is an OS file lock
-/// (.NET takes <c>flock(LOCK_EX)</c> for <see cref="FileShare.None"/> on Unix) on <c>.lock</c> inside the folder, so the
+/// (.NET takes <c>flock(LOCK_EX)</c> for <see cref="FileShare.None"/> on Unix) on <c>.NAME.lock</c> inside the folder, so the
 /// kernel releases it when the holder dies however it dies: a lock left by a killed process is stale by construction
 /// and is taken over, with a message naming the previous holder. The holder (pid, host, command) is recorded in
-/// <c>.lock.json</c> for the message a refused writer prints. The lock file itself is never deleted: deleting it would
+/// <c>.NAME.lock.json</c> for the message a refused writer prints. The lock file itself is never deleted: deleting it would
 /// let a waiter lock the old inode while a newcomer locks a new one.
 /// </summary>
 public sealed class FolderLock : IDisposable
 {
-    /// <summary>Default lock name (<c>.lock</c> / <c>.lock.json</c>).</summary>
-    public const string DefaultName = "lock";
+    /// <summary>Default lock name (<c>.run.lock</c> / <c>.run.lock.json</c>): a run folder's writer.</summary>
+    public const string DefaultName = "run";
 
     private readonly FileStream stream;
     private readonly string holderPath;

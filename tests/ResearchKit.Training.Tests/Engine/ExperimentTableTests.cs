@@ -93,4 +93,63 @@ public class ExperimentTableTests
             Assert.All(optimum.BestValues, v => Assert.Contains(optimum.Variant(v), variants));
         Assert.Equal(new[] { "M=30", "M=35", "start=12/60" }, fig4.PaperOptima!.SelectMany(o => o.BestValues.Select(o.Variant)));
     }
+
+    private static void WritePlan(string folder, Experiment experiment, ExperimentProfile profile)
+    {
+        var plan = experiment.Plan(profile, 1);
+        Directory.CreateDirectory(folder);
+        File.WriteAllText(Path.Combine(folder, ExperimentPlan.FileName), JsonSerializer.Serialize(new ExperimentPlan(experiment.Name, profile.Name, 1,
+            plan.Select(p => new PlannedRunEntry(p.Dataset, p.Variant, p.Seed, p.RelativePath)).ToList()), TrainingConfigJson.Options));
+    }
+
+    [Fact]
+    public void With_a_plan_a_finished_run_without_its_label_counts_and_unfinished_runs_are_listed_missing()
+    {
+        var table1 = ExperimentRegistry.Get("table1");
+        using var dir = new TempDir();
+        var folder = ExperimentRunner.OutputFolder(dir.Path, table1, Profiles.Smoke);
+        WritePlan(folder, table1, Profiles.Smoke);
+        WriteRun(folder, table1, Profiles.Smoke, "glyphs-tiny", "PA (s^p only)", 1, 0.50);
+        WriteRun(folder, table1, Profiles.Smoke, "glyphs-tiny", "PA + s^g", 1, 0.40);
+        // Killed between result.json and experiment.json: the plan still says what the run is.
+        File.Delete(Path.Combine(folder, new PlannedRun("table1", "glyphs-tiny", "PA + s^g", 1, Profiles.Smoke.Base).RelativePath, RunLabel.FileName));
+
+        var table = ExperimentTable.Build(folder);
+
+        Assert.Equal(new[] { "PA (s^p only)", "PA + s^g" }, table.Frame["variant"].Cast<string>());
+        var missing = Assert.Single(table.Missing);
+        Assert.StartsWith("glyphs-tiny / PA + s^g + L_cal / seed 1", missing);
+        Assert.Contains("missing from the table: 1 run(s)", table.Format());
+    }
+
+    [Fact]
+    public void Without_a_plan_a_finished_run_without_its_label_is_reported_not_dropped()
+    {
+        var table1 = ExperimentRegistry.Get("table1");
+        using var dir = new TempDir();
+        var folder = ExperimentRunner.OutputFolder(dir.Path, table1, Profiles.Smoke);
+        WriteRun(folder, table1, Profiles.Smoke, "glyphs-tiny", "PA (s^p only)", 1, 0.50);
+        WriteRun(folder, table1, Profiles.Smoke, "glyphs-tiny", "PA + s^g", 1, 0.40);
+        var unlabelled = Path.Combine(folder, new PlannedRun("table1", "glyphs-tiny", "PA + s^g", 1, Profiles.Smoke.Base).RelativePath);
+        File.Delete(Path.Combine(unlabelled, RunLabel.FileName));
+
+        var table = ExperimentTable.Build(folder);
+
+        Assert.Equal(new[] { "PA (s^p only)" }, table.Frame["variant"].Cast<string>());
+        Assert.Contains(unlabelled, Assert.Single(table.Missing));
+    }
+
+    [Fact]
+    public void A_half_written_result_is_named()
+    {
+        var table1 = ExperimentRegistry.Get("table1");
+        using var dir = new TempDir();
+        var folder = ExperimentRunner.OutputFolder(dir.Path, table1, Profiles.Smoke);
+        WriteRun(folder, table1, Profiles.Smoke, "glyphs-tiny", "PA (s^p only)", 1, 0.50);
+        var result = Path.Combine(folder, new PlannedRun("table1", "glyphs-tiny", "PA (s^p only)", 1, Profiles.Smoke.Base).RelativePath, "result.json");
+        File.WriteAllText(result, File.ReadAllText(result)[..40]);
+
+        var ex = Assert.Throws<InvalidDataException>(() => ExperimentTable.Build(folder));
+        Assert.StartsWith(result + ": not a valid TrainingResult", ex.Message);
+    }
 }
