@@ -16,7 +16,7 @@ if [ "${1:-}" = "--if-stale" ] && [ -f "$stamp" ] && [ -x .tools/researchkit ]; 
 fi
 echo "setup: publishing the researchkit command to .tools/researchkit"
 log=$(mktemp)
-if ! dotnet publish src/ResearchKit.Cli -c Release -o "$app" -p:UseAppHost=true >"$log" 2>&1; then
+if ! dotnet publish src/ResearchKit.Cli -c Release -o "$app/" -p:UseAppHost=true >"$log" 2>&1; then
   echo "setup: dotnet publish src/ResearchKit.Cli failed:" >&2
   grep -E 'error' "$log" | head -n 10 >&2 || tail -n 10 "$log" >&2
   exit 1

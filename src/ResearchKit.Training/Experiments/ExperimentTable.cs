@@ -102,12 +102,13 @@ public sealed record ExperimentTable(Experiment Experiment, ExperimentProfile Pr
         }
         var frame = new DataFrame(columns);
         var csv = Path.Combine(folder, "table.csv");
-        DataFrame.SaveCsv(frame, csv, cultureInfo: CultureInfo.InvariantCulture);
+        // Atomic: the shards of a Slurm array each rebuild the table when they finish, possibly at the same moment.
+        AtomicFile.Write(csv, s => DataFrame.SaveCsv(frame, s, cultureInfo: CultureInfo.InvariantCulture));
         DataFrame? perEpoch = null;
         if (experiment.PerEpoch)
         {
             perEpoch = EpochSeries(experiment, finished.Select(r => (r.Dir, r.Label)).ToList());
-            DataFrame.SaveCsv(perEpoch, Path.Combine(folder, "epochs.csv"), cultureInfo: CultureInfo.InvariantCulture);
+            AtomicFile.Write(Path.Combine(folder, "epochs.csv"), s => DataFrame.SaveCsv(perEpoch, s, cultureInfo: CultureInfo.InvariantCulture));
         }
         return new ExperimentTable(experiment, profile, frame, perEpoch, csv) { Missing = missing };
     }
