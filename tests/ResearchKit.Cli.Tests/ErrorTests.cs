@@ -76,4 +76,12 @@ public class ErrorTests
         var fixedDevice = Cli.Run("train", "--config", cfg, "--out", dir.File("run"));
         Assert.True(fixedDevice.ExitCode == 0, fixedDevice.ToString());
     }
+
+    [Fact]
+    public void Data_verify_decodes_every_image_of_a_data_set_once()
+    {
+        var r = Cli.Run("data", "verify", "glyphs-tiny");
+        Assert.True(r.ExitCode == 0, r.ToString());
+        Assert.Contains("all 1680 images of glyphs-tiny decode", r.Stdout);
+    }
 }

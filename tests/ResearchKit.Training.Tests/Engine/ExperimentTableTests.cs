@@ -21,15 +21,23 @@ public class ExperimentTableTests
             JsonSerializer.Serialize(new TrainingResult(dir, true, 8, 100, metrics, TrainingTimings.Zero), TrainingConfigJson.Options));
     }
 
+    // Table I at the smoke profile with finished runs (variant, seed, R@1) written under dir; returns the experiment folder.
+    private static string Table1Smoke(TempDir dir, params (string Variant, int Seed, double R1)[] runs)
+    {
+        var table1 = ExperimentRegistry.Get("table1");
+        var folder = ExperimentRunner.OutputFolder(dir.Path, table1, Profiles.Smoke);
+        foreach (var (variant, seed, r1) in runs) WriteRun(folder, table1, Profiles.Smoke, "glyphs-tiny", variant, seed, r1);
+        return folder;
+    }
+
+    private static string RunFolder(string folder, string variant, int seed) =>
+        Path.Combine(folder, new PlannedRun("table1", "glyphs-tiny", variant, seed, Profiles.Smoke.Base).RelativePath);
+
     [Fact]
     public void ToDataFrame_shows_mean_and_sd_over_seeds_per_metric_in_percent()
     {
-        var table1 = ExperimentRegistry.Get("table1");
         using var dir = new TempDir();
-        var folder = ExperimentRunner.OutputFolder(dir.Path, table1, Profiles.Smoke);
-        WriteRun(folder, table1, Profiles.Smoke, "glyphs-tiny", "PA (s^p only)", 1, 0.50);
-        WriteRun(folder, table1, Profiles.Smoke, "glyphs-tiny", "PA (s^p only)", 2, 0.60);
-        WriteRun(folder, table1, Profiles.Smoke, "glyphs-tiny", "PA + s^g", 1, 0.40);
+        var folder = Table1Smoke(dir, ("PA (s^p only)", 1, 0.50), ("PA (s^p only)", 2, 0.60), ("PA + s^g", 1, 0.40));
 
         var df = ExperimentTable.Build(folder).ToDataFrame();
 
@@ -105,14 +113,11 @@ public class ExperimentTableTests
     [Fact]
     public void With_a_plan_a_finished_run_without_its_label_counts_and_unfinished_runs_are_listed_missing()
     {
-        var table1 = ExperimentRegistry.Get("table1");
         using var dir = new TempDir();
-        var folder = ExperimentRunner.OutputFolder(dir.Path, table1, Profiles.Smoke);
-        WritePlan(folder, table1, Profiles.Smoke);
-        WriteRun(folder, table1, Profiles.Smoke, "glyphs-tiny", "PA (s^p only)", 1, 0.50);
-        WriteRun(folder, table1, Profiles.Smoke, "glyphs-tiny", "PA + s^g", 1, 0.40);
+        var folder = Table1Smoke(dir, ("PA (s^p only)", 1, 0.50), ("PA + s^g", 1, 0.40));
+        WritePlan(folder, ExperimentRegistry.Get("table1"), Profiles.Smoke);
         // Killed between result.json and experiment.json: the plan still says what the run is.
-        File.Delete(Path.Combine(folder, new PlannedRun("table1", "glyphs-tiny", "PA + s^g", 1, Profiles.Smoke.Base).RelativePath, RunLabel.FileName));
+        File.Delete(Path.Combine(RunFolder(folder, "PA + s^g", 1), RunLabel.FileName));
 
         var table = ExperimentTable.Build(folder);
 
@@ -125,12 +130,9 @@ public class ExperimentTableTests
     [Fact]
     public void Without_a_plan_a_finished_run_without_its_label_is_reported_not_dropped()
     {
-        var table1 = ExperimentRegistry.Get("table1");
         using var dir = new TempDir();
-        var folder = ExperimentRunner.OutputFolder(dir.Path, table1, Profiles.Smoke);
-        WriteRun(folder, table1, Profiles.Smoke, "glyphs-tiny", "PA (s^p only)", 1, 0.50);
-        WriteRun(folder, table1, Profiles.Smoke, "glyphs-tiny", "PA + s^g", 1, 0.40);
-        var unlabelled = Path.Combine(folder, new PlannedRun("table1", "glyphs-tiny", "PA + s^g", 1, Profiles.Smoke.Base).RelativePath);
+        var folder = Table1Smoke(dir, ("PA (s^p only)", 1, 0.50), ("PA + s^g", 1, 0.40));
+        var unlabelled = RunFolder(folder, "PA + s^g", 1);
         File.Delete(Path.Combine(unlabelled, RunLabel.FileName));
 
         var table = ExperimentTable.Build(folder);
@@ -142,11 +144,9 @@ public class ExperimentTableTests
     [Fact]
     public void A_half_written_result_is_named()
     {
-        var table1 = ExperimentRegistry.Get("table1");
         using var dir = new TempDir();
-        var folder = ExperimentRunner.OutputFolder(dir.Path, table1, Profiles.Smoke);
-        WriteRun(folder, table1, Profiles.Smoke, "glyphs-tiny", "PA (s^p only)", 1, 0.50);
-        var result = Path.Combine(folder, new PlannedRun("table1", "glyphs-tiny", "PA (s^p only)", 1, Profiles.Smoke.Base).RelativePath, "result.json");
+        var folder = Table1Smoke(dir, ("PA (s^p only)", 1, 0.50));
+        var result = Path.Combine(RunFolder(folder, "PA (s^p only)", 1), "result.json");
         File.WriteAllText(result, File.ReadAllText(result)[..40]);
 
         var ex = Assert.Throws<InvalidDataException>(() => ExperimentTable.Build(folder));
