@@ -84,6 +84,10 @@ public static class Cli
             var path = Path.Combine(RepoRoot, ".tools", "researchkit");
             if (!File.Exists(path))
                 throw new Xunit.Sdk.XunitException($"{path} is not installed: run `bash scripts/setup.sh` (the README's test command does).");
+            StaleSource ??= FindStaleSource();
+            if (StaleSource.Length > 0)
+                throw new Xunit.Sdk.XunitException($"{path} is older than {StaleSource}: run `bash scripts/setup.sh` to reinstall it " +
+                    "(the README's test command does), so these tests check the code as it is.");
             return path;
         }
     }
@@ -155,6 +159,18 @@ public static class Cli
              "learningRate": 0.001, "warmupEpochs": 0, "batchNormFreeze": "none", "threads": 1, "deviationEveryEpochs": 0}
             """);
         return path;
+    }
+
+    private static string? StaleSource;
+
+    // The same rule as scripts/install-cli.sh --if-stale: a C# source or project file newer than the installation stamp.
+    private static string FindStaleSource()
+    {
+        var stamp = new FileInfo(Path.Combine(RepoRoot, ".tools", "researchkit-app", ".installed"));
+        if (!stamp.Exists) return "its installation stamp (missing)";
+        return Directory.EnumerateFiles(Path.Combine(RepoRoot, "src"), "*.*", SearchOption.AllDirectories)
+            .Where(f => (f.EndsWith(".cs") || f.EndsWith(".csproj")) && !f.Contains("/bin/") && !f.Contains("/obj/"))
+            .FirstOrDefault(f => File.GetLastWriteTimeUtc(f) > stamp.LastWriteTimeUtc) ?? "";
     }
 
     private static string FindRoot()
