@@ -13,7 +13,11 @@ public sealed class ExporterFixture : IAsyncLifetime
 
     public async Task InitializeAsync() => Exporter = await FigureExporter.StartAsync();
 
-    public async Task DisposeAsync() => await Exporter.DisposeAsync();
+    // A failed start (no Chromium: each test reports the ChromiumNotFoundException) leaves no exporter to dispose.
+    public async Task DisposeAsync()
+    {
+        if (Exporter is not null) await Exporter.DisposeAsync();
+    }
 }
 
 public class FigureExportTests(ExporterFixture fixture) : IClassFixture<ExporterFixture>

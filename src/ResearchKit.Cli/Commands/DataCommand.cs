@@ -10,7 +10,7 @@ public static class DataCommand
     /// <summary>Builds the <c>data</c> command group.</summary>
     public static Command Build()
     {
-        var data = new Command("data", "Data sets: list, statistics, glyph rendering, data root.");
+        var data = new Command("data", "Data sets: list, statistics, glyph rendering, verification, data root.");
         var root = new Option<string?>("--root") { Description = $"Data root (default ${DataRoot.EnvironmentVariable} or ~/.researchkit/data)." };
 
         var list = new Command("list", "List the data sets.");
@@ -28,6 +28,7 @@ public static class DataCommand
         {
             var sw = Stopwatch.StartNew();
             var dsName = parse.GetValue(name)!;
+            Infrastructure.UsageException.Resolve(() => DatasetRegistry.Info(dsName));
             var ds = DatasetRegistry.Load(dsName, parse.GetValue(root));
             Console.WriteLine(ds.Statistics());
             Console.WriteLine($"loaded in {sw.Elapsed.TotalSeconds:0.00} s");
@@ -50,7 +51,7 @@ public static class DataCommand
             {
                 "glyphs-tiny" => GlyphDatasetOptions.Tiny,
                 "glyphs" => GlyphDatasetOptions.Standard,
-                var other => throw new ArgumentException($"render expects glyphs-tiny or glyphs; got '{other}'.", "name"),
+                var other => throw new Infrastructure.UsageException($"data render expects glyphs-tiny or glyphs; got '{other}'."),
             };
             var sw = Stopwatch.StartNew();
             var r = GlyphDataset.Load(options, parse.GetValue(root));
@@ -61,12 +62,30 @@ public static class DataCommand
             return 0;
         });
 
+        var verifyName = new Argument<string>("name") { Description = "Data set name (see `data list`)." };
+        var verify = new Command("verify", "Decode every image of a data set once and list all that fail (exit 1 if any).") { verifyName, root };
+        verify.SetAction(parse =>
+        {
+            var sw = Stopwatch.StartNew();
+            var info = Infrastructure.UsageException.Resolve(() => DatasetRegistry.Info(parse.GetValue(verifyName)!));
+            var ds = DatasetRegistry.Load(info.Name, parse.GetValue(root));
+            var sources = ds.Train.Samples.Concat(ds.Test.Samples).Select(s => s.Source).ToList();
+            Console.WriteLine($"decoding {sources.Count} images of {info.Name} …");
+            var bad = ImageCheck.Decode(sources, info.Grayscale, progress: n => Console.WriteLine($"  {n}/{sources.Count}"));
+            foreach (var b in bad) Console.WriteLine($"bad: {b}");
+            Console.WriteLine(bad.Count == 0
+                ? $"all {sources.Count} images of {info.Name} decode ({sw.Elapsed.TotalSeconds:0.0} s)"
+                : ImageCheck.Describe(bad, info.Name, max: 3) + $" ({sw.Elapsed.TotalSeconds:0.0} s)");
+            return bad.Count == 0 ? 0 : 1;
+        });
+
         var where = new Command("root", "Print the data root.");
         where.SetAction(_ => { Console.WriteLine(DataRoot.Default); return 0; });
 
         data.Subcommands.Add(list);
         data.Subcommands.Add(stats);
         data.Subcommands.Add(render);
+        data.Subcommands.Add(verify);
         data.Subcommands.Add(where);
         return data;
     }

@@ -11,10 +11,11 @@ public static class EvalCommand
     {
         var checkpoint = new Option<string>("--checkpoint") { Description = "A checkpoint (runs/.../checkpoints/epoch-NNNN.ckpt).", Required = true };
         var nmi = new Option<bool>("--nmi") { Description = "Also compute NMI." };
-        var cmd = new Command("eval", "Evaluate a checkpoint (Recall@k, MAP@R, P@1, R-Precision, optional NMI).") { checkpoint, nmi };
+        var dataRoot = new Option<string?>("--data-root") { Description = "Data root (default $RESEARCHKIT_DATA or ~/.researchkit/data)." };
+        var cmd = new Command("eval", "Evaluate a checkpoint (Recall@k, MAP@R, P@1, R-Precision, optional NMI).") { checkpoint, nmi, dataRoot };
         cmd.SetAction(parse =>
         {
-            var result = CheckpointEvaluation.Evaluate(parse.GetValue(checkpoint)!, parse.GetValue(nmi));
+            var result = CheckpointEvaluation.Evaluate(parse.GetValue(checkpoint)!, parse.GetValue(nmi), dataRoot: parse.GetValue(dataRoot));
             Console.WriteLine($"{result.Checkpoint} on {result.Dataset} test ({result.TestImages} images, {result.TestClasses} classes):");
             foreach (var (k, v) in result.Metrics.OrderBy(kv => kv.Key)) Console.WriteLine($"  {k} = {v:F4}");
             return 0;

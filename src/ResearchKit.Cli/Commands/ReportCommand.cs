@@ -16,6 +16,7 @@ public static class ReportCommand
             var table = ExperimentTable.Build(parse.GetValue(dir)!);
             Console.WriteLine(table.Format());
             Console.WriteLine($"table: {table.CsvPath}");
+            if (table.Missing.Count > 0) Console.Error.WriteLine($"warning: {table.Missing.Count} run(s) missing from the table (listed above)");
             return 0;
         });
         return cmd;

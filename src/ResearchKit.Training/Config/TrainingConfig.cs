@@ -49,7 +49,7 @@ public sealed record LrScheduleConfig
 /// BN-Inception, D = 512, batch 150, 60 epochs, AdamW lr 1e-4 / wd 1e-4, proxies 100× lr, 1 warm-up epoch, BN frozen,
 /// clip grad value 10, StepLR(10, 0.5)). Saved resolved into every run directory (<see cref="TrainingConfigJson"/>).
 /// </summary>
-public sealed record TrainingConfig
+public sealed partial record TrainingConfig
 {
     /// <summary>Data set name (LEAD: wire to the data layer's registry; the paper's main set is CUB).</summary>
     public string Dataset { get; init; } = "cub";
@@ -155,7 +155,7 @@ public sealed record TrainingConfig
         Require(EvalEveryEpochs > 0, nameof(EvalEveryEpochs), "> 0", EvalEveryEpochs);
         Require(KeepCheckpoints > 0, nameof(KeepCheckpoints), "> 0", KeepCheckpoints);
         Require(Threads >= 0, nameof(Threads), ">= 0 (0 = libtorch default)", Threads);
-        Require(!string.IsNullOrWhiteSpace(Device), nameof(Device), "a device such as cpu or cuda", Device);
+        Require(Device is not null && DeviceSyntax().IsMatch(Device), nameof(Device), "cpu, cuda or cuda:N (e.g. cuda:1)", $"'{Device}'");
         Require(Loss is not null, nameof(Loss), "set", Loss);
         Loss!.Validate();
         Require(LabelNoiseRate >= 0 && LabelNoiseRate < 1, nameof(LabelNoiseRate), "in [0, 1)", LabelNoiseRate);
@@ -164,4 +164,7 @@ public sealed record TrainingConfig
         Require(Workers >= 0, nameof(Workers), ">= 0 (0 = processor count)", Workers);
         return this;
     }
+
+    [System.Text.RegularExpressions.GeneratedRegex("^(cpu|cuda(:[0-9]+)?)$")]
+    private static partial System.Text.RegularExpressions.Regex DeviceSyntax();
 }

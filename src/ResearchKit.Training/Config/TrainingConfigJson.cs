@@ -34,11 +34,19 @@ public static class TrainingConfigJson
         TrainingConfig? config;
         try { config = JsonSerializer.Deserialize<TrainingConfig>(json, Options); }
         catch (JsonException ex) { throw new ArgumentException($"Invalid training config in {source}: {ex.Message}", nameof(json), ex); }
-        return (config ?? throw new ArgumentException($"Training config in {source} is null.", nameof(json))).Validate();
+        if (config is null) throw new ArgumentException($"Training config in {source} is null.", nameof(json));
+        try { return config.Validate(); }
+        catch (ArgumentException ex) { throw new ArgumentException($"{source}: {ex.Message}", ex.ParamName, ex); }
     }
 
     /// <summary>Loads and validates a config file.</summary>
-    public static TrainingConfig Load(string path) => Deserialize(File.ReadAllText(path), path);
+    /// <exception cref="FileNotFoundException">No file at <paramref name="path"/>.</exception>
+    public static TrainingConfig Load(string path)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(path);
+        if (!File.Exists(path)) throw new FileNotFoundException($"training config file not found: '{Path.GetFullPath(path)}'", path);
+        return Deserialize(File.ReadAllText(path), path);
+    }
 
     /// <summary>Writes a config file atomically.</summary>
     public static void Save(TrainingConfig config, string path) => AtomicFile.WriteAllText(path, Serialize(config));

@@ -13,7 +13,8 @@ public static class CheckpointEvaluation
     /// <param name="computeNmi">Also compute NMI.</param>
     /// <param name="dataset">An already loaded data set for the run's config (optional; loaded from the registry otherwise).</param>
     /// <exception cref="FileNotFoundException">The checkpoint or its run's config is missing.</exception>
-    public static CheckpointMetrics Evaluate(string checkpointPath, bool computeNmi = false, ZeroShotDataset? dataset = null)
+    /// <param name="dataRoot">Data root for the registry (null = the default).</param>
+    public static CheckpointMetrics Evaluate(string checkpointPath, bool computeNmi = false, ZeroShotDataset? dataset = null, string? dataRoot = null)
     {
         ArgumentException.ThrowIfNullOrEmpty(checkpointPath);
         var path = Path.GetFullPath(checkpointPath);
@@ -21,14 +22,17 @@ public static class CheckpointEvaluation
         // The run folder is the checkpoint folder's parent; its config rebuilds the network.
         var runDir = Path.GetDirectoryName(Path.GetDirectoryName(path))
             ?? throw new ArgumentException($"expected <run>/checkpoints/<file> but got {path}", nameof(checkpointPath));
-        using var run = RunDirectory.Open(runDir);
-        var cfg = run.LoadConfig();
+        var cfg = RunDirectory.ReadConfig(runDir);   // read only: no lock, so a running training can be evaluated
         var net = BackboneRegistry.Default.CreateEmbeddingNetwork(cfg.Backbone,
             new EmbeddingHeadOptions { EmbeddingSize = cfg.EmbeddingSize, Pooling = cfg.Pooling });
-        var device = torch.device(cfg.Device);
+        var device = DeviceCheck.Resolve(cfg.Device);
         net.to(device);
-        CheckpointStore.Load(path, new CheckpointTargets { Modules = new Dictionary<string, torch.nn.Module> { ["model"] = net }, RestoreTorchRng = false });
-        var data = TrainingData.For(cfg, dataset);
+        CheckpointStore.Load(path, new CheckpointTargets
+        {
+            Modules = new Dictionary<string, torch.nn.Module> { ["model"] = net }, RestoreTorchRng = false,
+            Config = cfg, ConfigSource = Path.Combine(runDir, RunDirectory.ConfigFileName),
+        });
+        var data = TrainingData.For(cfg, dataset, dataRoot);
         var metrics = Trainer.Evaluate(net, data.Dataset.Test, data.EvalPipeline, Math.Max(cfg.BatchSize, 256), device, cfg.Workers, computeNmi);
         return new CheckpointMetrics(path, cfg.Dataset, data.Dataset.Test.Count, data.Dataset.Test.ClassCount, metrics);
     }

@@ -31,42 +31,86 @@ public static class Trainer
     /// <summary>Metric name of the backbone learning rate.</summary>
     public const string LrMetric = "lr";
 
-    /// <summary>Starts a new run in <paramref name="runDirectory"/> (which must not hold files yet).</summary>
-    /// <exception cref="ArgumentException">Invalid config, or the folder already holds a run.</exception>
+    /// <summary>
+    /// Starts a new run in <paramref name="runDirectory"/>: takes the folder's lock, checks and builds everything
+    /// (<see cref="TrainingSetup"/>), and only then writes the config. A start that fails leaves no run behind, so the same
+    /// folder can be retried; a folder whose run started is refused (resume it instead).
+    /// </summary>
+    /// <exception cref="ArgumentException">Invalid config, or the folder already holds a run that started.</exception>
+    /// <exception cref="FolderLockedException">Another process writes the folder.</exception>
     public static TrainingResult Train(TrainingConfig config, string runDirectory, TrainerOptions? options = null)
     {
         ArgumentNullException.ThrowIfNull(config);
         ArgumentException.ThrowIfNullOrEmpty(runDirectory);
+        var opts = options ?? new TrainerOptions();
+        config.Validate();
         var full = Path.GetFullPath(runDirectory);
-        using var run = RunDirectory.Create(Path.GetDirectoryName(full)!, Path.GetFileName(full), config.Validate());
-        return Run(config, run, options ?? new TrainerOptions(), resume: false);
+        bool existed = Directory.Exists(full);
+        var run = RunDirectory.Claim(Path.GetDirectoryName(full)!, Path.GetFileName(full), opts.Progress.Message);
+        try
+        {
+            TrainingSetup setup;
+            try { setup = TrainingSetup.Build(config, opts, opts.Progress.Message); }
+            catch
+            {
+                run.Dispose();
+                if (!existed) RemoveIfOnlyLocks(full);
+                throw;
+            }
+            run.WriteConfig(config);
+            return Run(setup, run, opts, resume: false);
+        }
+        finally { run.Dispose(); }
     }
 
-    /// <summary>Continues the run in <paramref name="runDirectory"/> from its newest valid checkpoint (or from scratch if none).</summary>
+    /// <summary>
+    /// Continues the run in <paramref name="runDirectory"/> from its newest valid checkpoint whose config fingerprint matches
+    /// (or from scratch, announced, if none is usable); metric rows past that checkpoint are dropped first.
+    /// </summary>
+    /// <param name="runDirectory">The run folder.</param>
+    /// <param name="options">Runtime options.</param>
+    /// <param name="expected">The config the caller means (e.g. an experiment's plan, or train's --config): its recipe must
+    /// equal the stored one (<see cref="ConfigFingerprint"/>), and its runtime fields (device, threads, workers) replace
+    /// the stored ones. Null continues with the stored config as it is.</param>
     /// <exception cref="DirectoryNotFoundException">The folder holds no run.</exception>
-    public static TrainingResult Resume(string runDirectory, TrainerOptions? options = null)
+    /// <exception cref="ArgumentException"><paramref name="expected"/> is another recipe than the stored config; names both.</exception>
+    /// <exception cref="CheckpointMismatchException">The newest checkpoint was written by another config; names both.</exception>
+    public static TrainingResult Resume(string runDirectory, TrainerOptions? options = null, TrainingConfig? expected = null)
     {
-        using var run = RunDirectory.Open(runDirectory);
-        return Run(run.LoadConfig(), run, options ?? new TrainerOptions(), resume: true);
+        var opts = options ?? new TrainerOptions();
+        using var run = RunDirectory.Open(runDirectory, opts.Progress.Message);
+        var stored = run.LoadConfig();
+        var cfg = stored;
+        if (expected is not null)
+        {
+            expected.Validate();
+            if (ConfigFingerprint.Of(expected) != ConfigFingerprint.Of(stored))
+                throw new ArgumentException($"the config given differs from the run's {run.ConfigPath} " +
+                    $"({ConfigFingerprint.DescribeDifferences(expected, stored)}); a resume continues the stored config: " +
+                    "drop the config, or start the changed one in another folder.", nameof(expected));
+            cfg = expected;
+            if (cfg.Device != stored.Device) opts.Progress.Message($"device {cfg.Device} (the run was started on {stored.Device})");
+        }
+        // A finished run resumes to its result without loading data or rebuilding anything (e.g. the confidence stage).
+        if (FinishedResult(run, cfg) is { } finished) return finished;
+        var setup = TrainingSetup.Build(cfg, opts, opts.Progress.Message);
+        return Run(setup, run, opts, resume: true);
     }
 
-    private static TrainingResult Run(TrainingConfig cfg, RunDirectory run, TrainerOptions opts, bool resume)
+    private static void RemoveIfOnlyLocks(string folder)
+    {
+        try
+        {
+            if (Directory.EnumerateFileSystemEntries(folder).All(FolderLock.IsLockFile)) Directory.Delete(folder, recursive: true);
+        }
+        catch (IOException) { }   // another process took the folder meanwhile: leave it
+    }
+
+    private static TrainingResult Run(TrainingSetup built, RunDirectory run, TrainerOptions opts, bool resume)
     {
         var progress = opts.Progress;
-        // A finished run resumes to its result without loading data or rebuilding anything (e.g. the confidence stage).
-        if (resume && FinishedResult(run, cfg) is { } finished) return finished;
-        Determinism.Initialize(cfg.Seed, cfg.Threads);
-        var device = torch.device(cfg.Device);
-        var data = TrainingData.For(cfg, opts.Dataset, opts.DataRoot);
-        int workers = cfg.Workers > 0 ? cfg.Workers : Environment.ProcessorCount;
-
-        var net = BackboneRegistry.Default.CreateEmbeddingNetwork(cfg.Backbone,
-            new EmbeddingHeadOptions { EmbeddingSize = cfg.EmbeddingSize, Pooling = cfg.Pooling }, cfg.PretrainedWeights);
-        var loss = LossFactory.Create(cfg.Loss, data.Train.ClassCount, cfg.EmbeddingSize);
-        if (cfg.BatchNormFreeze != BatchNormFreeze.None) Freezing.FreezeBatchNormAffine(net);
-        net.to(device);
-        loss.Module.to(device);   // before the optimizer: .to() replaces parameter objects (platform.md §5.2)
-        var setup = OptimizerFactory.AdamW(ParameterGroups.From(net, loss.Module), cfg);
+        var cfg = built.Config;
+        var (data, net, loss, setup, device, workers) = (built.Data, built.Network, built.Loss, built.Optimizer, built.Device, built.Workers);
         // Smooth Proxy-Anchor: train the confidence module on frozen features before any step (and before a checkpoint
         // overwrites the pretrained weights on resume); null for every other loss.
         using var confidence = ConfidenceStage.Build(cfg, data, net, device, workers, opts.FeatureCacheDirectory ?? run.Root);
@@ -84,15 +128,26 @@ public static class Trainer
         long step = 0;
         if (resume)
         {
-            var restored = store.LoadLatest(new CheckpointTargets { Modules = modules, Optimizer = setup.Optimizer }, progress.Message);
+            var restored = store.LoadLatest(new CheckpointTargets
+            {
+                Modules = modules, Optimizer = setup.Optimizer, Config = cfg, ConfigSource = run.ConfigPath,
+            }, progress.Message);
             if (restored is not null)
             {
+                if (restored.Epoch > cfg.Epochs)
+                    throw new CheckpointMismatchException($"checkpoint '{restored.Path}' holds {restored.Epoch} epochs but {run.ConfigPath} " +
+                        $"asks for {cfg.Epochs}; it belongs to another run.");
                 (startEpoch, step) = (restored.Epoch, restored.Step);
                 foreach (var t in restored.Extra.Values) t.Dispose();
                 if (restored.SamplerState is { } s) loader.Restore(s.Deserialize<SamplerState>(TrainingConfigJson.Options));
-                progress.Message($"resumed {run.Root} at epoch {startEpoch} (step {step})");
+                progress.Message($"resumed {run.Root} at epoch {startEpoch} (step {step}) from {Path.GetFileName(restored.Path)}");
             }
+            else progress.Message($"no usable checkpoint in {store.Directory}: restarting {run.Root} from epoch 0");
+            // Rows of epochs after the checkpoint are redone: drop them so the files end as an uninterrupted run's.
+            int dropped = run.TruncateEpochs(startEpoch);
+            if (dropped > 0) progress.Message($"dropped {dropped} metric row(s) after epoch {startEpoch} (they are recomputed)");
         }
+        progress.Message($"training {cfg.Epochs - startEpoch} epoch(s) of {loader.BatchesPerEpoch} steps on {cfg.Device} into {run.Root}");
         var schedule = LrSchedules.Create(setup.Optimizer, cfg.Schedule, cfg.Epochs, completedEpochs: startEpoch);
 
         var timer = new PhaseTimer();
@@ -138,7 +193,7 @@ public static class Trainer
                     lossCount++;
                     step++;
                     throughput.EndStep(batch.Indices.Length);
-                    progress.StepCompleted(new ProgressUpdate(epoch, cfg.Epochs, (int)(step % Math.Max(1, stepsPerEpoch)), stepsPerEpoch, value,
+                    progress.StepCompleted(new ProgressUpdate(epoch, cfg.Epochs, (int)((step - 1) % Math.Max(1, stepsPerEpoch)) + 1, stepsPerEpoch, value,
                         setup.LearningRate(ParamGroupRole.Backbone) ?? cfg.LearningRate, throughput.ImagesPerSecond,
                         throughput.Eta((long)(cfg.Epochs - epoch) * stepsPerEpoch)));
                 }
@@ -168,7 +223,7 @@ public static class Trainer
             run.AppendEpoch(epoch, step, metrics);
             store.Save(new CheckpointState
             {
-                Epoch = epoch + 1, Step = step, Modules = modules, Optimizer = setup.Optimizer,
+                Epoch = epoch + 1, Step = step, Modules = modules, Optimizer = setup.Optimizer, Config = cfg,
                 SamplerState = JsonSerializer.SerializeToElement(loader.State, TrainingConfigJson.Options),
             });
             timer.Stop(Phase.Checkpoint);

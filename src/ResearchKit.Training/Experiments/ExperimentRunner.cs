@@ -39,6 +39,37 @@ public sealed record RunLabel(string Experiment, string Profile, string Dataset,
     public const string FileName = "experiment.json";
 }
 
+/// <summary>
+/// An experiment folder's plan (<c>plan.json</c>): which runs make its table, so <c>report</c> can say which are missing
+/// (unfinished, or finished but unlabelled) whatever shards wrote the folder. Same content for every shard.
+/// </summary>
+/// <param name="Experiment">Experiment name.</param>
+/// <param name="Profile">Profile name.</param>
+/// <param name="Seeds">Seeds per configuration.</param>
+/// <param name="Runs">The runs, in plan order (shard i of n owns those with index ≡ i mod n).</param>
+public sealed record ExperimentPlan(string Experiment, string Profile, int Seeds, IReadOnlyList<PlannedRunEntry> Runs)
+{
+    /// <summary>File name inside the experiment folder.</summary>
+    public const string FileName = "plan.json";
+
+    /// <summary>The plan file of <paramref name="folder"/>, or null when it has none (folders written before plans).</summary>
+    /// <exception cref="InvalidDataException">The file is not a plan; names it.</exception>
+    public static ExperimentPlan? Read(string folder)
+    {
+        var path = Path.Combine(folder, FileName);
+        if (!File.Exists(path)) return null;
+        try { return JsonSerializer.Deserialize<ExperimentPlan>(File.ReadAllText(path), TrainingConfigJson.Options); }
+        catch (JsonException e) { throw new InvalidDataException($"{path}: not an experiment plan ({e.Message})", e); }
+    }
+}
+
+/// <summary>One run of an <see cref="ExperimentPlan"/>.</summary>
+/// <param name="Dataset">Data set.</param>
+/// <param name="Variant">Variant (table row).</param>
+/// <param name="Seed">Seed.</param>
+/// <param name="Path">Run folder relative to the experiment folder.</param>
+public sealed record PlannedRunEntry(string Dataset, string Variant, int Seed, string Path);
+
 /// <summary>Runs an experiment's planned runs (one shard of them), skipping finished runs and resuming interrupted ones.</summary>
 public static class ExperimentRunner
 {
@@ -46,9 +77,19 @@ public static class ExperimentRunner
     public static string OutputFolder(string outRoot, Experiment experiment, ExperimentProfile profile) =>
         Path.Combine(outRoot, $"{experiment.Name}-{profile.Name}");
 
+    /// <summary>The indices (in plan order) of the runs <paramref name="shard"/> owns; empty when the plan is shorter than the shard count.</summary>
+    public static IReadOnlyList<int> Owned(IReadOnlyList<PlannedRun> plan, Shard shard)
+    {
+        ArgumentNullException.ThrowIfNull(plan);
+        return Enumerable.Range(0, plan.Count).Where(shard.Owns).ToList();
+    }
+
     /// <summary>
     /// Trains this shard's runs into <c>OutputFolder/runs/...</c>, then aggregates whatever results the folder holds
     /// into <c>table.csv</c> (mean ± sd over seeds, the paper's numbers alongside for the <c>paper</c> profile).
+    /// One process per shard: the shard's lock refuses a second writer at once, naming the holder; each run folder has its
+    /// own lock too (shards of different counts may overlap). A run folder whose run never started is started afresh with
+    /// the plan's config; one that started is resumed, refusing a plan whose recipe changed since (only the device may).
     /// </summary>
     /// <param name="experiment">The experiment.</param>
     /// <param name="profile">The profile.</param>
@@ -58,34 +99,59 @@ public static class ExperimentRunner
     /// <param name="device">Device override (null keeps the profile's).</param>
     /// <param name="options">Trainer options (progress, cancellation, a preloaded data set).</param>
     /// <param name="log">Receives one line per run.</param>
+    /// <returns>The table, or null when this shard owns no run and the folder holds no finished run yet.</returns>
     public static ExperimentTable Run(Experiment experiment, ExperimentProfile profile, string outRoot, int? seeds = null, Shard? shard = null,
         string? device = null, TrainerOptions? options = null, Action<string>? log = null)
     {
         ArgumentNullException.ThrowIfNull(experiment);
         ArgumentNullException.ThrowIfNull(profile);
         var folder = OutputFolder(outRoot, experiment, profile);
-        var plan = experiment.Plan(profile, seeds ?? profile.DefaultSeeds);
+        int seedCount = seeds ?? profile.DefaultSeeds;
+        var plan = experiment.Plan(profile, seedCount);
         var part = shard ?? Shard.All;
         options ??= new TrainerOptions();
-        for (int i = 0; i < plan.Count; i++)
+        using var shardLock = FolderLock.Acquire(folder, $"shard-{part.Index}-of-{part.Count}", log);
+        WritePlan(folder, new ExperimentPlan(experiment.Name, profile.Name, seedCount,
+            plan.Select(p => new PlannedRunEntry(p.Dataset, p.Variant, p.Seed, p.RelativePath)).ToList()));
+        foreach (int i in Owned(plan, part))
         {
-            if (!part.Owns(i)) continue;
             var p = plan[i];
             var config = device is null ? p.Config : p.Config with { Device = device };
             var dir = Path.Combine(folder, p.RelativePath);
+            var label = new RunLabel(experiment.Name, profile.Name, p.Dataset, p.Variant, p.Seed);
             var runOptions = options.Dataset is not null && options.Dataset.Name != config.Dataset ? options with { Dataset = null } : options;
-            TrainingResult result;
-            if (File.Exists(Path.Combine(dir, "result.json"))) { log?.Invoke($"[{i + 1}/{plan.Count}] {p.Dataset} / {p.Variant} / seed {p.Seed}: done already"); continue; }
-            if (File.Exists(Path.Combine(dir, "config.json"))) result = Trainer.Resume(dir, runOptions);
-            else result = Trainer.Train(config, dir, runOptions);
-            // Written after training starts the folder (it must be empty then); the table reads finished runs only.
-            AtomicFile.WriteAllText(Path.Combine(dir, RunLabel.FileName),
-                JsonSerializer.Serialize(new RunLabel(experiment.Name, profile.Name, p.Dataset, p.Variant, p.Seed), TrainingConfigJson.Options));
-            log?.Invoke($"[{i + 1}/{plan.Count}] {p.Dataset} / {p.Variant} / seed {p.Seed}: " +
+            var name = $"[{i + 1}/{plan.Count}] {p.Dataset} / {p.Variant} / seed {p.Seed}";
+            if (File.Exists(Path.Combine(dir, RunDirectory.ResultFileName)))
+            {
+                WriteLabel(dir, label);   // a kill between result.json and the label left it unlabelled
+                log?.Invoke($"{name}: done already");
+                continue;
+            }
+            var result = RunDirectory.HasStarted(dir) ? Trainer.Resume(dir, runOptions, expected: config) : Trainer.Train(config, dir, runOptions);
+            WriteLabel(dir, label);
+            if (!result.Completed)
+            {
+                log?.Invoke($"{name}: stopped during epoch {result.EpochsCompleted + 1} (step {result.Steps}); {result.EpochsCompleted} epoch(s) " +
+                    $"checkpointed in {dir}");
+                return ExperimentTable.Build(folder, requireRuns: false) with { Stopped = result };
+            }
+            log?.Invoke($"{name}: " +
                 string.Join(", ", experiment.Metrics.Where(result.FinalMetrics.ContainsKey).Select(m => $"{m} {result.FinalMetrics[m]:F4}")) +
                 $" ({result.Timings.Total:F0} s, {result.Timings.TrainImagesPerSecond:F0} train img/s)");
-            if (!result.Completed) break;
         }
-        return ExperimentTable.Build(folder);
+        return ExperimentTable.Build(folder, requireRuns: false);
+    }
+
+    private static void WriteLabel(string dir, RunLabel label) =>
+        AtomicFile.WriteAllText(Path.Combine(dir, RunLabel.FileName), JsonSerializer.Serialize(label, TrainingConfigJson.Options));
+
+    // Every shard writes the same plan; a different one (other seeds) would mix two experiments in one table.
+    private static void WritePlan(string folder, ExperimentPlan plan)
+    {
+        var json = JsonSerializer.Serialize(plan, TrainingConfigJson.Options);
+        if (ExperimentPlan.Read(folder) is { } existing && JsonSerializer.Serialize(existing, TrainingConfigJson.Options) != json)
+            throw new ArgumentException($"'{folder}' holds a plan of {existing.Experiment}/{existing.Profile} with {existing.Seeds} seed(s) " +
+                $"({existing.Runs.Count} runs); this one has {plan.Seeds} seed(s) ({plan.Runs.Count} runs). Use the same --seeds, or another --out.", nameof(plan));
+        AtomicFile.WriteAllText(Path.Combine(folder, ExperimentPlan.FileName), json);
     }
 }

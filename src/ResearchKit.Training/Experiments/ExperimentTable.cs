@@ -27,23 +27,59 @@ public sealed record ExperimentTable(Experiment Experiment, ExperimentProfile Pr
     /// <summary>Column prefix of the paper's numbers.</summary>
     public const string PaperPrefix = "paper_";
 
-    /// <summary>Reads every finished run under <paramref name="folder"/> (an experiment output folder) and writes <c>table.csv</c>.</summary>
-    /// <exception cref="ArgumentException">The folder holds no labelled runs, or runs of more than one experiment/profile.</exception>
-    public static ExperimentTable Build(string folder)
+    /// <summary>Planned runs without a result (with the plan) or finished runs without a label (without one), one line each.</summary>
+    public IReadOnlyList<string> Missing { get; init; } = [];
+
+    /// <summary>Set by <see cref="ExperimentRunner.Run"/> when a run was stopped (signal or step limit) before the end.</summary>
+    public TrainingResult? Stopped { get; init; }
+
+    /// <summary>
+    /// Reads every finished run under <paramref name="folder"/> (an experiment output folder) and writes <c>table.csv</c>.
+    /// With the folder's <see cref="ExperimentPlan"/>, a planned run counts when its <c>result.json</c> exists (its label is
+    /// the plan's) and every other planned run is listed in <see cref="Missing"/>; without one (older folders), runs are
+    /// found by their labels and a finished run without a label is listed as missing instead of silently dropped.
+    /// </summary>
+    /// <param name="folder">The experiment folder.</param>
+    /// <param name="requireRuns">Throw when no run has finished yet (report); false gives an empty table (a shard's first run).</param>
+    /// <exception cref="ArgumentException">The folder holds no runs (or none finished, with <paramref name="requireRuns"/>), or runs of
+    /// more than one experiment/profile.</exception>
+    /// <exception cref="InvalidDataException">A result, label, plan or metrics file is unreadable; the message names it.</exception>
+    public static ExperimentTable Build(string folder, bool requireRuns = true)
     {
-        var runs = Directory.Exists(folder)
+        var plan = ExperimentPlan.Read(folder);
+        var labelled = Directory.Exists(folder)
             ? Directory.EnumerateFiles(folder, RunLabel.FileName, SearchOption.AllDirectories)
-                .Select(f => (Dir: Path.GetDirectoryName(f)!, Label: JsonSerializer.Deserialize<RunLabel>(File.ReadAllText(f), TrainingConfigJson.Options)!))
+                .Select(f => (Dir: Path.GetDirectoryName(f)!, Label: ReadJson<RunLabel>(f)))
                 .ToList()
             : [];
-        if (runs.Count == 0) throw new ArgumentException($"'{folder}' holds no experiment runs (no {RunLabel.FileName} below it).", nameof(folder));
+        var missing = new List<string>();
+        List<(string Dir, RunLabel Label)> runs;
+        if (plan is not null)
+        {
+            runs = plan.Runs.Select(r => (Dir: Path.Combine(folder, r.Path), Label: new RunLabel(plan.Experiment, plan.Profile, r.Dataset, r.Variant, r.Seed))).ToList();
+            missing.AddRange(runs.Where(r => !File.Exists(Path.Combine(r.Dir, RunDirectory.ResultFileName)))
+                .Select(r => $"{r.Label.Dataset} / {r.Label.Variant} / seed {r.Label.Seed} (no result in {r.Dir})"));
+            runs.AddRange(labelled.Where(l => l.Label.Experiment != plan.Experiment || l.Label.Profile != plan.Profile));
+        }
+        else
+        {
+            runs = labelled;
+            var labelledDirs = labelled.Select(l => Path.GetFullPath(l.Dir)).ToHashSet();
+            if (Directory.Exists(folder))
+                missing.AddRange(Directory.EnumerateFiles(folder, RunDirectory.ResultFileName, SearchOption.AllDirectories)
+                    .Select(f => Path.GetDirectoryName(Path.GetFullPath(f))!).Where(d => !labelledDirs.Contains(d))
+                    .Select(d => $"finished run without {RunLabel.FileName}, not counted: {d}"));
+        }
+        if (runs.Count == 0) throw new ArgumentException($"'{folder}' holds no experiment runs (no {ExperimentPlan.FileName} or {RunLabel.FileName} below it).", nameof(folder));
         var names = runs.Select(r => (r.Label.Experiment, r.Label.Profile)).Distinct().ToList();
         if (names.Count > 1) throw new ArgumentException($"'{folder}' mixes experiments/profiles: {string.Join(", ", names)}.", nameof(folder));
         var experiment = ExperimentRegistry.Get(names[0].Experiment);
         var profile = Profiles.Get(names[0].Profile);
-        var finished = runs.Where(r => File.Exists(Path.Combine(r.Dir, "result.json")))
-            .Select(r => (r.Dir, r.Label, Result: JsonSerializer.Deserialize<TrainingResult>(File.ReadAllText(Path.Combine(r.Dir, "result.json")), TrainingConfigJson.Options)!))
+        var finished = runs.Where(r => File.Exists(Path.Combine(r.Dir, RunDirectory.ResultFileName)))
+            .Select(r => (r.Dir, r.Label, Result: ReadJson<TrainingResult>(Path.Combine(r.Dir, RunDirectory.ResultFileName))))
             .ToList();
+        if (finished.Count == 0 && requireRuns)
+            throw new ArgumentException($"'{folder}' holds no finished run yet ({missing.Count} planned run(s) not finished).", nameof(folder));
 
         var order = experiment.Variants.Select((v, i) => (v.Name, i)).ToDictionary(x => x.Name, x => x.i);
         var datasets = experiment.Datasets(profile).Select((d, i) => (d, i)).ToDictionary(x => x.d, x => x.i);
@@ -66,14 +102,28 @@ public sealed record ExperimentTable(Experiment Experiment, ExperimentProfile Pr
         }
         var frame = new DataFrame(columns);
         var csv = Path.Combine(folder, "table.csv");
-        DataFrame.SaveCsv(frame, csv, cultureInfo: CultureInfo.InvariantCulture);
+        // Atomic: the shards of a Slurm array each rebuild the table when they finish, possibly at the same moment.
+        AtomicFile.Write(csv, s => DataFrame.SaveCsv(frame, s, cultureInfo: CultureInfo.InvariantCulture));
         DataFrame? perEpoch = null;
         if (experiment.PerEpoch)
         {
             perEpoch = EpochSeries(experiment, finished.Select(r => (r.Dir, r.Label)).ToList());
-            DataFrame.SaveCsv(perEpoch, Path.Combine(folder, "epochs.csv"), cultureInfo: CultureInfo.InvariantCulture);
+            AtomicFile.Write(Path.Combine(folder, "epochs.csv"), s => DataFrame.SaveCsv(perEpoch, s, cultureInfo: CultureInfo.InvariantCulture));
         }
-        return new ExperimentTable(experiment, profile, frame, perEpoch, csv);
+        return new ExperimentTable(experiment, profile, frame, perEpoch, csv) { Missing = missing };
+    }
+
+    private static T ReadJson<T>(string path)
+    {
+        try
+        {
+            return JsonSerializer.Deserialize<T>(File.ReadAllText(path), TrainingConfigJson.Options)
+                ?? throw new InvalidDataException($"{path}: holds null instead of a {typeof(T).Name}.");
+        }
+        catch (JsonException e)
+        {
+            throw new InvalidDataException($"{path}: not a valid {typeof(T).Name} (half-written or edited?): {e.Message}", e);
+        }
     }
 
     private static double Scale(string metric) => metric.StartsWith(Trainer.DeviationMetric, StringComparison.Ordinal) ? 1 : 100;
@@ -89,7 +139,7 @@ public sealed record ExperimentTable(Experiment Experiment, ExperimentProfile Pr
 
     private static DataFrame EpochSeries(Experiment experiment, List<(string Dir, RunLabel Label)> runs)
     {
-        var rows = runs.SelectMany(r => RunDirectory.Open(r.Dir).ReadEpochs().Select(e => (r.Label, Row: e)))
+        var rows = runs.SelectMany(r => RunDirectory.ReadEpochs(r.Dir).Select(e => (r.Label, Row: e)))
             .GroupBy(x => (x.Label.Dataset, x.Label.Variant, Epoch: (int)x.Row["epoch"]!))
             .OrderBy(g => g.Key.Dataset).ThenBy(g => g.Key.Variant).ThenBy(g => g.Key.Epoch).ToList();
         var columns = new List<DataFrameColumn>
@@ -157,6 +207,12 @@ public sealed record ExperimentTable(Experiment Experiment, ExperimentProfile Pr
         sb.AppendLine($"{Experiment.Name} ({Profile.Name} profile): {Experiment.Description}");
         foreach (var l in lines) sb.AppendLine(string.Join("  ", l.Select((c, i) => c.PadRight(widths[i]))).TrimEnd());
         sb.Append(Profile.HasPaperNumbers ? "Values in % (deviation raw); [paper's number]." : "Values in % (deviation raw), mean ± sd over seeds.");
+        if (Missing.Count > 0)
+        {
+            sb.AppendLine().Append($"missing from the table: {Missing.Count} run(s)");
+            foreach (var m in Missing.Take(20)) sb.AppendLine().Append("  ").Append(m);
+            if (Missing.Count > 20) sb.AppendLine().Append($"  and {Missing.Count - 20} more");
+        }
         return sb.ToString();
     }
 

@@ -42,8 +42,8 @@ public interface ITrainingProgress : IDisposable
     void Message(string text);
 }
 
-/// <summary>Shows nothing.</summary>
-public sealed class QuietProgress : ITrainingProgress
+/// <summary>Shows no steps or epochs; messages (resume points, restarts, lock take-overs) go to <c>messages</c> when given.</summary>
+public sealed class QuietProgress(Action<string>? messages = null) : ITrainingProgress
 {
     /// <inheritdoc/>
     public void EpochStarted(int epoch, int epochs, int stepsPerEpoch) { }
@@ -52,16 +52,21 @@ public sealed class QuietProgress : ITrainingProgress
     /// <inheritdoc/>
     public void EpochCompleted(int epoch, IReadOnlyDictionary<string, double> metrics) { }
     /// <inheritdoc/>
-    public void Message(string text) { }
+    public void Message(string text) => messages?.Invoke(text);
     /// <inheritdoc/>
     public void Dispose() { }
 }
 
-/// <summary>Plain text lines: every <c>everySteps</c> steps, the last step of each epoch, and epoch summaries.</summary>
+/// <summary>
+/// Plain text lines: the first step, every <c>everySteps</c> steps or at least every 10 seconds (slow steps on a CPU still
+/// show progress), the last step of each epoch, and epoch summaries.
+/// </summary>
 public sealed class LogProgress(TextWriter writer, int everySteps = 10) : ITrainingProgress
 {
+    private static readonly TimeSpan MaxQuiet = TimeSpan.FromSeconds(10);
     private readonly TextWriter writer = writer ?? throw new ArgumentNullException(nameof(writer));
     private readonly int every = everySteps > 0 ? everySteps : throw new ArgumentOutOfRangeException(nameof(everySteps), everySteps, "Expected > 0.");
+    private readonly Stopwatch sinceLine = new();
 
     /// <inheritdoc/>
     public void EpochStarted(int epoch, int epochs, int stepsPerEpoch) { }
@@ -69,7 +74,11 @@ public sealed class LogProgress(TextWriter writer, int everySteps = 10) : ITrain
     /// <inheritdoc/>
     public void StepCompleted(ProgressUpdate update)
     {
-        if (update.Step % every == 0 || update.Step == update.StepsPerEpoch) writer.WriteLine(update.Format());
+        if (!sinceLine.IsRunning || update.Step % every == 0 || update.Step == update.StepsPerEpoch || sinceLine.Elapsed >= MaxQuiet)
+        {
+            writer.WriteLine(update.Format());
+            sinceLine.Restart();
+        }
     }
 
     /// <inheritdoc/>

@@ -34,6 +34,10 @@ public sealed record CheckpointState
 
     /// <summary>Save torch's default CPU generator state (restored on load unless the caller opts out).</summary>
     public bool SaveTorchRng { get; init; } = true;
+
+    /// <summary>The run's config: its <see cref="ConfigFingerprint"/> and recipe are stored, so a checkpoint cannot
+    /// continue another run (<see cref="CheckpointTargets.Config"/>). Null stores no identity.</summary>
+    public TrainingConfig? Config { get; init; }
 }
 
 /// <summary>Where to restore a checkpoint into.</summary>
@@ -47,7 +51,17 @@ public sealed record CheckpointTargets
 
     /// <summary>Restore torch's default generator state.</summary>
     public bool RestoreTorchRng { get; init; } = true;
+
+    /// <summary>The config the checkpoint must have been written by (same <see cref="ConfigFingerprint"/>), or null to accept
+    /// any. Checkpoints written before fingerprints existed carry none and are accepted.</summary>
+    public TrainingConfig? Config { get; init; }
+
+    /// <summary>Where <see cref="Config"/> comes from, for messages (e.g. the run's config.json).</summary>
+    public string ConfigSource { get; init; } = "the run's config";
 }
+
+/// <summary>A checkpoint was written by another config than the run it is loaded into; the message names both.</summary>
+public sealed class CheckpointMismatchException(string message) : IOException(message);
 
 /// <summary>The JSON sidecar next to each checkpoint (<c>epoch-0007.json</c>).</summary>
 /// <param name="Epoch">Epochs completed.</param>
@@ -76,6 +90,7 @@ public sealed partial class CheckpointStore
 {
     private static readonly byte[] Magic = "RKCKPT01"u8.ToArray();
     private static readonly byte[] EndMagic = "RKCKEND1"u8.ToArray();
+    private const string FingerprintKey = "configFingerprint", RecipeKey = "config";
     private const int TrailerBytes = 32 + 8;
 
     /// <summary>Creates a store over <paramref name="directory"/> keeping the newest <paramref name="keepLast"/> checkpoints.</summary>
@@ -117,6 +132,11 @@ public sealed partial class CheckpointStore
             ["epoch"] = state.Epoch, ["step"] = state.Step, ["modules"] = state.Modules.Keys.ToArray(),
             ["optimizer"] = state.Optimizer is not null, ["torchRng"] = state.SaveTorchRng, ["samplerState"] = state.SamplerState,
         };
+        if (state.Config is not null)
+        {
+            meta[FingerprintKey] = ConfigFingerprint.Of(state.Config);
+            meta[RecipeKey] = JsonSerializer.SerializeToElement(ConfigFingerprint.Recipe(state.Config), TrainingConfigJson.Options);
+        }
         sections.Add(("meta", JsonSerializer.SerializeToUtf8Bytes(meta, TrainingConfigJson.Options)));
         foreach (var (name, module) in state.Modules)
         {
@@ -229,6 +249,7 @@ public sealed partial class CheckpointStore
         int epoch = meta.RootElement.GetProperty("epoch").GetInt32();
         long step = meta.RootElement.GetProperty("step").GetInt64();
         JsonElement? sampler = meta.RootElement.TryGetProperty("samplerState", out var s) && s.ValueKind != JsonValueKind.Null ? s.Clone() : null;
+        if (targets.Config is not null) RequireSameConfig(path, meta.RootElement, targets.Config, targets.ConfigSource);
 
         foreach (var (name, module) in targets.Modules)
         {
@@ -236,6 +257,11 @@ public sealed partial class CheckpointStore
                 throw new InvalidDataException($"Checkpoint '{path}' holds no module '{name}' (it has: {string.Join(", ", sections.Keys.Where(k => k.StartsWith("module:")).Select(k => k[7..]))}).");
             var tensors = FromSafetensors(blob, path);
             try { WeightLoader.Load(module, tensors, new WeightLoadOptions { Strict = true }); }
+            catch (WeightLoadException e)
+            {
+                throw new CheckpointMismatchException($"checkpoint '{path}': its '{name}' does not fit the network built from " +
+                    $"{targets.ConfigSource} (written by another config?): {e.Message}");
+            }
             finally { foreach (var t in tensors.Values) t.Dispose(); }
         }
         if (targets.Optimizer is not null)
@@ -252,6 +278,22 @@ public sealed partial class CheckpointStore
         }
         var extra = sections.TryGetValue("extra", out var ex) ? FromSafetensors(ex, path) : new Dictionary<string, Tensor>();
         return new RestoredCheckpoint(path, epoch, step, extra, sampler);
+    }
+
+    private static void RequireSameConfig(string path, JsonElement meta, TrainingConfig expected, string source)
+    {
+        if (!meta.TryGetProperty(FingerprintKey, out var stored)) return;   // written before fingerprints: nothing to compare
+        var want = ConfigFingerprint.Of(expected);
+        var have = stored.GetString() ?? "";
+        if (have == want) return;
+        string diff = "";
+        if (meta.TryGetProperty(RecipeKey, out var recipe))
+        {
+            try { diff = "; they differ in " + ConfigFingerprint.DescribeDifferences(recipe.Deserialize<TrainingConfig>(TrainingConfigJson.Options)!, expected); }
+            catch (JsonException) { }
+        }
+        throw new CheckpointMismatchException($"checkpoint '{path}' was written by another config (fingerprint {ConfigFingerprint.Short(have)}) " +
+            $"than {source} (fingerprint {ConfigFingerprint.Short(want)}){diff}; refusing to continue the run from it.");
     }
 
     private static Dictionary<string, Tensor> FromSafetensors(byte[] blob, string path) =>

@@ -21,15 +21,23 @@ public class ExperimentTableTests
             JsonSerializer.Serialize(new TrainingResult(dir, true, 8, 100, metrics, TrainingTimings.Zero), TrainingConfigJson.Options));
     }
 
+    // Table I at the smoke profile with finished runs (variant, seed, R@1) written under dir; returns the experiment folder.
+    private static string Table1Smoke(TempDir dir, params (string Variant, int Seed, double R1)[] runs)
+    {
+        var table1 = ExperimentRegistry.Get("table1");
+        var folder = ExperimentRunner.OutputFolder(dir.Path, table1, Profiles.Smoke);
+        foreach (var (variant, seed, r1) in runs) WriteRun(folder, table1, Profiles.Smoke, "glyphs-tiny", variant, seed, r1);
+        return folder;
+    }
+
+    private static string RunFolder(string folder, string variant, int seed) =>
+        Path.Combine(folder, new PlannedRun("table1", "glyphs-tiny", variant, seed, Profiles.Smoke.Base).RelativePath);
+
     [Fact]
     public void ToDataFrame_shows_mean_and_sd_over_seeds_per_metric_in_percent()
     {
-        var table1 = ExperimentRegistry.Get("table1");
         using var dir = new TempDir();
-        var folder = ExperimentRunner.OutputFolder(dir.Path, table1, Profiles.Smoke);
-        WriteRun(folder, table1, Profiles.Smoke, "glyphs-tiny", "PA (s^p only)", 1, 0.50);
-        WriteRun(folder, table1, Profiles.Smoke, "glyphs-tiny", "PA (s^p only)", 2, 0.60);
-        WriteRun(folder, table1, Profiles.Smoke, "glyphs-tiny", "PA + s^g", 1, 0.40);
+        var folder = Table1Smoke(dir, ("PA (s^p only)", 1, 0.50), ("PA (s^p only)", 2, 0.60), ("PA + s^g", 1, 0.40));
 
         var df = ExperimentTable.Build(folder).ToDataFrame();
 
@@ -92,5 +100,56 @@ public class ExperimentTableTests
         foreach (var optimum in fig4.PaperOptima!)
             Assert.All(optimum.BestValues, v => Assert.Contains(optimum.Variant(v), variants));
         Assert.Equal(new[] { "M=30", "M=35", "start=12/60" }, fig4.PaperOptima!.SelectMany(o => o.BestValues.Select(o.Variant)));
+    }
+
+    private static void WritePlan(string folder, Experiment experiment, ExperimentProfile profile)
+    {
+        var plan = experiment.Plan(profile, 1);
+        Directory.CreateDirectory(folder);
+        File.WriteAllText(Path.Combine(folder, ExperimentPlan.FileName), JsonSerializer.Serialize(new ExperimentPlan(experiment.Name, profile.Name, 1,
+            plan.Select(p => new PlannedRunEntry(p.Dataset, p.Variant, p.Seed, p.RelativePath)).ToList()), TrainingConfigJson.Options));
+    }
+
+    [Fact]
+    public void With_a_plan_a_finished_run_without_its_label_counts_and_unfinished_runs_are_listed_missing()
+    {
+        using var dir = new TempDir();
+        var folder = Table1Smoke(dir, ("PA (s^p only)", 1, 0.50), ("PA + s^g", 1, 0.40));
+        WritePlan(folder, ExperimentRegistry.Get("table1"), Profiles.Smoke);
+        // Killed between result.json and experiment.json: the plan still says what the run is.
+        File.Delete(Path.Combine(RunFolder(folder, "PA + s^g", 1), RunLabel.FileName));
+
+        var table = ExperimentTable.Build(folder);
+
+        Assert.Equal(new[] { "PA (s^p only)", "PA + s^g" }, table.Frame["variant"].Cast<string>());
+        var missing = Assert.Single(table.Missing);
+        Assert.StartsWith("glyphs-tiny / PA + s^g + L_cal / seed 1", missing);
+        Assert.Contains("missing from the table: 1 run(s)", table.Format());
+    }
+
+    [Fact]
+    public void Without_a_plan_a_finished_run_without_its_label_is_reported_not_dropped()
+    {
+        using var dir = new TempDir();
+        var folder = Table1Smoke(dir, ("PA (s^p only)", 1, 0.50), ("PA + s^g", 1, 0.40));
+        var unlabelled = RunFolder(folder, "PA + s^g", 1);
+        File.Delete(Path.Combine(unlabelled, RunLabel.FileName));
+
+        var table = ExperimentTable.Build(folder);
+
+        Assert.Equal(new[] { "PA (s^p only)" }, table.Frame["variant"].Cast<string>());
+        Assert.Contains(unlabelled, Assert.Single(table.Missing));
+    }
+
+    [Fact]
+    public void A_half_written_result_is_named()
+    {
+        using var dir = new TempDir();
+        var folder = Table1Smoke(dir, ("PA (s^p only)", 1, 0.50));
+        var result = Path.Combine(RunFolder(folder, "PA (s^p only)", 1), "result.json");
+        File.WriteAllText(result, File.ReadAllText(result)[..40]);
+
+        var ex = Assert.Throws<InvalidDataException>(() => ExperimentTable.Build(folder));
+        Assert.StartsWith(result + ": not a valid TrainingResult", ex.Message);
     }
 }

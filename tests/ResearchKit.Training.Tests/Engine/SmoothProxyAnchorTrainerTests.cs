@@ -32,7 +32,7 @@ public class SmoothProxyAnchorTrainerTests(GlyphsTinyFixture fixture) : IClassFi
         // On raw pixels of glyphs-tiny the module ranks the true class above the noisy label for most flipped samples.
         Assert.True(m[ConfidenceQuality.Names.FlippedTrueAboveNoisy] > 0.5, $"true above noisy on {m[ConfidenceQuality.Names.FlippedTrueAboveNoisy]:P1} of flipped samples");
         Assert.InRange(m[ConfidenceQuality.Names.CleanLabelConfidence], 0.0, 1.0);
-        Assert.Equal(2, RunDirectory.Open(dir.File("spa")).ReadEpochs().Count);
+        Assert.Equal(2, RunDirectory.ReadEpochs(dir.File("spa")).Count);
     }
 
     [Fact]

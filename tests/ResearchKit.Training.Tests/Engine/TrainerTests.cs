@@ -35,7 +35,7 @@ public class TrainerTests(GlyphsTinyFixture fixture) : IClassFixture<GlyphsTinyF
         Assert.True(a.Completed);
         Assert.Equal(a.FinalMetrics.OrderBy(kv => kv.Key), b.FinalMetrics.OrderBy(kv => kv.Key));
         Assert.NotEqual(a.FinalMetrics[RetrievalResult.Names.MapAtR], c.FinalMetrics[RetrievalResult.Names.MapAtR]);
-        var rows = RunDirectory.Open(dir.File("a")).ReadEpochs();
+        var rows = RunDirectory.ReadEpochs(dir.File("a"));
         Assert.Equal(3, rows.Count);
         Assert.All(rows, r => Assert.True(r.ContainsKey(Trainer.DeviationMetric) && r.ContainsKey(RetrievalResult.Names.MapAtR)));
     }
