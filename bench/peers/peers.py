@@ -79,6 +79,72 @@ def cmd_pa(a):
     report(seconds * 1e3, "ms", cpu)
 
 
+# ---------- Calibrate Proxy + Proxy Anchor (transcription of src/ResearchKit/Losses/CalibrateProxyObjective.cs) ----------
+
+class CalibrateProxy(nn.Module):
+    """CP with the kit's defaults: K sub-proxies per class (s^p = sum_k softmax_k(s_k / T) s_k), a queue of M normalised
+    embeddings per class, s^g = x_hat . g_bar (mean of the class's queue, not re-normalised), S = s^p + s^g, PA on S,
+    L_cal = (sum_c n_c sum_k ||p_hat_ck - g_bar_c||^2 + K sum_c spread_c) / (K sum_c n_c D) by the norm identity
+    (spread_c = sum_m ||g_cm||^2 - n_c ||g_bar_c||^2), lambda 1, enqueue after the loss."""
+
+    def __init__(self, num_classes, dim, k=3, queue=30, temperature=1.0):
+        super().__init__()
+        self.c, self.k, self.m, self.d, self.t = num_classes, k, queue, dim, temperature
+        self.proxies = new_proxies(num_classes * k, dim)
+        self.register_buffer("entries", torch.zeros(num_classes, queue, dim))
+        self.register_buffer("counts", torch.zeros(num_classes, dtype=torch.long))
+        self.register_buffer("heads", torch.zeros(num_classes, dtype=torch.long))
+
+    @torch.no_grad()
+    def enqueue(self, normalized, labels):
+        """Ring buffer per class, batch order within a class (vectorised; a class more than M times in one batch
+        would need the in-order loop, which these sizes never reach)."""
+        one_hot = F.one_hot(labels, self.c)
+        rank = (one_hot.cumsum(0) - 1).gather(1, labels[:, None]).squeeze(1)
+        self.entries[labels, (self.heads[labels] + rank) % self.m] = normalized
+        added = one_hot.sum(0)
+        self.heads.copy_((self.heads + added) % self.m)
+        self.counts.copy_((self.counts + added).clamp_max(self.m))
+
+    def forward(self, x, labels):
+        x_hat = x / x.norm(dim=1, keepdim=True).clamp_min(1e-12)
+        p_hat = F.normalize(self.proxies, dim=1)
+        s = (x_hat @ p_hat.t()).view(-1, self.c, self.k)
+        sp = (torch.softmax(s / self.t, dim=-1) * s).sum(-1)
+        n = self.counts.to(x.dtype)
+        sums = self.entries.sum(1)
+        means = sums / n.clamp_min(1)[:, None]
+        loss = proxy_anchor(sp + x_hat @ means.t(), labels, self.c)
+        pairs = self.k * n.sum()
+        if pairs > 0:
+            spread = (self.entries.square().sum((1, 2)) - sums.square().sum(1) / n.clamp_min(1)).clamp_min(0)
+            to_mean = (p_hat.view(self.c, self.k, self.d) - means[:, None, :]).square().sum((1, 2))
+            loss = loss + ((n * to_mean).sum() + self.k * spread.sum()) / (pairs * self.d)
+        self.enqueue(x_hat.detach(), labels)
+        return loss
+
+
+def full_queue(cp, generator):
+    for _ in range(2 * cp.m):
+        cp.enqueue(F.normalize(torch.randn(cp.c, cp.d, generator=generator), dim=1), torch.arange(cp.c))
+
+
+def cmd_cp_pa(a):
+    g = torch.Generator().manual_seed(0)
+    x = torch.randn(150, 512, generator=g).requires_grad_(True)
+    labels = torch.randint(100, (150,), generator=g)
+    cp = CalibrateProxy(100, 512)
+    full_queue(cp, g)
+
+    def step():
+        cp(x, labels).backward()
+        x.grad = None
+        cp.proxies.grad = None
+
+    seconds, cpu = timed(step, a.iters, a.warmup)
+    report(seconds * 1e3, "ms", cpu)
+
+
 # ---------- networks (mirrors of src/ResearchKit.Training/Models) ----------
 
 def glyph_cnn(in_channels, widths):
@@ -173,11 +239,13 @@ class EmbeddingNetwork(nn.Module):
         return x / (x.square().sum(1, keepdim=True) + 1e-12).sqrt()
 
 
-def training_step(model, proxies, images, labels, num_classes, optimizer):
+def training_step(model, proxies, images, labels, num_classes, optimizer, cp=None):
     def step():
         if optimizer is not None:
             optimizer.zero_grad(set_to_none=True)
-        proxy_anchor(cosine(model(images), proxies), labels, num_classes).backward()
+        embeddings = model(images)
+        loss = cp(embeddings, labels) if cp is not None else proxy_anchor(cosine(embeddings, proxies), labels, num_classes)
+        loss.backward()
         if optimizer is not None:
             optimizer.step()
         else:
@@ -187,19 +255,23 @@ def training_step(model, proxies, images, labels, num_classes, optimizer):
 
 
 def cmd_glyph_step(a):
-    """The `default` profile's step: glyph-cnn-small (16/32/64/128), D 64, 100 classes, batch 64 of 1x32x32, PA,
-    AdamW lr 1e-3 (backbone, head), 1e-1 (proxies), weight decay 1e-4 on every group."""
+    """The `default` profile's step: glyph-cnn-small (16/32/64/128), D 64, 100 classes, batch 64 of 1x32x32, PA
+    (or with --cp CP + PA, K 3, M 30, queue full), AdamW lr 1e-3 (backbone, head), 1e-1 (proxies), weight decay 1e-4 on every group."""
     torch.manual_seed(0)
     backbone, features = glyph_cnn(1, [16, 32, 64, 128])
     model = EmbeddingNetwork(backbone, features, 64).train()
-    proxies = new_proxies(100, 64)
+    cp = None
+    if a.cp:
+        cp = CalibrateProxy(100, 64)
+        full_queue(cp, torch.Generator().manual_seed(0))
+    proxies = cp.proxies if cp is not None else new_proxies(100, 64)
     groups = [{"params": list(model.backbone.parameters()), "lr": 1e-3},
               {"params": list(model.embedding.parameters()), "lr": 1e-3},
               {"params": [proxies], "lr": 1e-1}]
     optimizer = torch.optim.AdamW(groups, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=1e-4)
     images = torch.randn(a.batch, 1, 32, 32)
     labels = torch.randint(100, (a.batch,))
-    seconds, cpu = timed(training_step(model, proxies, images, labels, 100, optimizer), a.iters, a.warmup)
+    seconds, cpu = timed(training_step(model, proxies, images, labels, 100, optimizer, cp), a.iters, a.warmup)
     report(a.batch / seconds, "img/s", cpu)
 
 
@@ -290,7 +362,8 @@ def cmd_sop_eval(a):
 
 def main():
     p = argparse.ArgumentParser(description=__doc__)
-    p.add_argument("command", choices=["pa", "glyph-step", "backbone", "sop-eval", "check"])
+    p.add_argument("command", choices=["pa", "cp-pa", "glyph-step", "backbone", "sop-eval", "check"])
+    p.add_argument("--cp", action="store_true", help="glyph-step: CP + PA instead of PA")
     p.add_argument("--threads", type=int, default=2)
     p.add_argument("--iters", type=int, default=20)
     p.add_argument("--warmup", type=int, default=3)
@@ -305,7 +378,7 @@ def main():
         print(f"torch {torch.__version__}, {torch.get_num_threads()} threads, "
               f"BLAS {torch.__config__.show().split('BLAS_INFO=')[1].split(',')[0]}", flush=True)
         return
-    {"pa": cmd_pa, "glyph-step": cmd_glyph_step, "backbone": cmd_backbone, "sop-eval": cmd_sop_eval}[a.command](a)
+    {"pa": cmd_pa, "cp-pa": cmd_cp_pa, "glyph-step": cmd_glyph_step, "backbone": cmd_backbone, "sop-eval": cmd_sop_eval}[a.command](a)
 
 
 if __name__ == "__main__":

@@ -33,6 +33,8 @@ internal sealed class BlockSelection<T> where T : unmanaged, IFloatingPointIeee7
     /// (element (a, a) is the query itself and skipped). <paramref name="columnSide"/>: also serve the mirrored pairs,
     /// column c as query <paramref name="columnOffset"/> + c against reference <paramref name="rowOffset"/> + a.
     /// </summary>
+    // Fully optimised from the first call: tier-0 code of this loop made the first blocks ~5x slower than the rest.
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public void Fold(ReadOnlySpan<T> block, int rows, int columns, long rowOffset, long columnOffset, bool diagonal, bool columnSide)
     {
         if (block.Length < (long)rows * columns) throw new ArgumentException($"expected at least {rows} x {columns} values", nameof(block));
@@ -72,7 +74,7 @@ internal sealed class BlockSelection<T> where T : unmanaged, IFloatingPointIeee7
     }
 
     /// <summary>Offers the row-side hits of the lanes starting at column <paramref name="start"/>.</summary>
-    [MethodImpl(MethodImplOptions.NoInlining)]
+    [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
     private void FoldRow(ReadOnlySpan<T> row, int start, uint hits, long query, long columnOffset, int self)
     {
         for (; hits != 0; hits &= hits - 1)
