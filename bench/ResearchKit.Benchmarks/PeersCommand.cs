@@ -43,9 +43,9 @@ public sealed class PeersCommand : IBenchCommand
         var rows = new List<Row>
         {
             new("pa", "Proxy Anchor fwd+bwd, N150 D512 C100, 2 threads", false,
-                () => ProxyAnchorStep(threads: 2, Iters(200)), ["pa", "--threads", "2", "--iters", $"{Iters(200)}", "--warmup", "20"]),
+                () => LossStep(cp: false, threads: 2, Iters(200)), ["pa", "--threads", "2", "--iters", $"{Iters(200)}", "--warmup", "20"]),
             new("cp-pa", "CP + PA fwd+bwd, N150 D512 C100 K3 M30, queue full, 2 threads", false,
-                () => CpProxyAnchorStep(threads: 2, Iters(200)), ["cp-pa", "--threads", "2", "--iters", $"{Iters(200)}", "--warmup", "20"]),
+                () => LossStep(cp: true, threads: 2, Iters(200)), ["cp-pa", "--threads", "2", "--iters", $"{Iters(200)}", "--warmup", "20"]),
             new("glyph", "default profile step: glyph-cnn-small + head D64 + PA + AdamW, batch 64, 1 thread", true,
                 () => GlyphStep(batch: 64, Iters(30), cp: false), ["glyph-step", "--threads", "1", "--batch", "64", "--iters", $"{Iters(30)}", "--warmup", "3"]),
             new("glyph-cp", "default profile step: glyph-cnn-small + head D64 + CP + PA + AdamW, batch 64, 1 thread", true,
@@ -101,25 +101,6 @@ public sealed class PeersCommand : IBenchCommand
         return (seconds[iters / 2], Cpu() - cpu0);
     }
 
-    private static Measurement ProxyAnchorStep(int threads, int iters)
-    {
-        set_num_threads(threads);
-        using var scope = NewDisposeScope();
-        var g = new Generator(0);
-        var x = randn(new long[] { 150, 512 }, generator: g).requires_grad_(true);
-        var labels = randint(100, new long[] { 150 }, generator: g);
-        var head = ProxySimilarity.ForProxyAnchor(100, 512, 1, generator: g);
-        var loss = new ProxyAnchorLoss();
-        var (seconds, cpu) = Time(() =>
-        {
-            using var s = NewDisposeScope();
-            loss.Compute(head.call(x), labels).Total.backward();
-            x.grad?.zero_();
-            head.Proxies.grad?.zero_();
-        }, iters, warmup: 20);
-        return new Measurement(seconds * 1e3, "ms", cpu);
-    }
-
     private static CalibrateProxyObjective FullQueueCp(int dim, Generator? g)
     {
         var cp = CalibrateProxyObjective.Create(100, dim, new ProxyAnchorLoss(), new CalibrateProxyOptions { StartEpoch = 0 }, generator: g);
@@ -127,20 +108,23 @@ public sealed class PeersCommand : IBenchCommand
         return cp;
     }
 
-    private static Measurement CpProxyAnchorStep(int threads, int iters)
+    /// <summary>Loss forward + backward at N 150, D 512, C 100: PA on the plain proxy head, or CP + PA with a full queue.</summary>
+    private static Measurement LossStep(bool cp, int threads, int iters)
     {
         set_num_threads(threads);
         using var scope = NewDisposeScope();
         var g = new Generator(0);
         var x = randn(new long[] { 150, 512 }, generator: g).requires_grad_(true);
         var labels = randint(100, new long[] { 150 }, generator: g);
-        using var cp = FullQueueCp(512, g);
+        using var objective = cp ? FullQueueCp(512, g) : null;
+        var head = objective?.Head ?? ProxySimilarity.ForProxyAnchor(100, 512, 1, generator: g);
+        var loss = new ProxyAnchorLoss();
         var (seconds, cpu) = Time(() =>
         {
             using var s = NewDisposeScope();
-            cp.Step(x, labels, epoch: 1).Loss.Total.backward();
+            (objective is null ? loss.Compute(head.call(x), labels) : objective.Step(x, labels, epoch: 1).Loss).Total.backward();
             x.grad?.zero_();
-            cp.Head.Proxies.grad?.zero_();
+            head.Proxies.grad?.zero_();
         }, iters, warmup: 20);
         return new Measurement(seconds * 1e3, "ms", cpu);
     }
