@@ -1,3 +1,5 @@
+using System.Numerics;
+using System.Runtime.InteropServices;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -5,46 +7,77 @@ namespace ResearchKit.Metrics;
 
 /// <summary>
 /// The one pass over exact cosine similarities: (chunk x chunk) blocks from a matrix product into a reused buffer,
-/// each summarised once (<see cref="SimilarityBlock"/>) and folded into the running top-k lists (and optionally the
-/// negative counts) before the next is computed, so the full similarity matrix never exists. In the same-set setting
-/// only blocks on and above the diagonal are computed; an off-diagonal block serves its rows and its columns.
+/// each folded into the running top-k lists (and optionally the negative counts) by one SIMD pass over its memory
+/// (<see cref="BlockSelection{T}"/>) before the next is computed, so the full similarity matrix never exists. In the
+/// same-set setting only blocks on and above the diagonal are computed; an off-diagonal block serves its rows and its
+/// columns.
 /// <para>
-/// On CPU the blocks can be shared among several workers, each a dedicated thread running single-threaded tensor ops
-/// on its own buffer: small block operations then run without a fork/join barrier each, which on a few (possibly
-/// shared) cores costs more than the operations themselves. Results do not depend on the workers or the block order.
+/// On CPU the blocks are shared among several workers, each a dedicated thread running a single-threaded product on
+/// its own buffer and then folding it in: one worker's fold overlaps the other's next product, so on two cores the
+/// selection hides behind the products. A fold holds the locks of the block's two query ranges (lower range first);
+/// workers offset themselves after the first block, so they rarely wait. Results do not depend on the workers or the
+/// block order. On other devices the products stay there and each block is copied to the host for the fold.
 /// </para>
 /// </summary>
 internal static class BlockedKnnScan
 {
+    /// <summary>What the scan found: neighbour lists and, when asked for, negative counts (tensors on the queries' device).</summary>
+    public sealed record Output(Tensor Indices, Tensor Values, Tensor? NegativeCounts) : IDisposable
+    {
+        /// <inheritdoc />
+        public void Dispose()
+        {
+            Indices.Dispose();
+            Values.Dispose();
+            NegativeCounts?.Dispose();
+        }
+    }
+
+    /// <summary>Negative counting against each query's best positive (see <see cref="NegativeCounter{T}"/>).</summary>
+    public sealed record Counting(Tensor QueryLabels, Tensor ReferenceLabels, BestPositive Best, long Cap);
+
     /// <summary>
     /// Runs the scan. <paramref name="references"/> null means the same-set setting (queries are the references and
-    /// each query is excluded from its own list). Inputs are L2-normalised, on one device, of one dtype.
-    /// <paramref name="workers"/> &gt; 1 runs blocks concurrently on CPU (ignored on other devices).
+    /// each query is excluded from its own list). Inputs are L2-normalised, on one device, of one dtype (float32 or
+    /// float64). <paramref name="workers"/> &gt; 1 runs blocks concurrently on CPU (ignored on other devices).
     /// </summary>
-    public static void Run(Tensor queries, Tensor? references, int chunk, RunningTopK topK, NegativeCounter? counter, int workers = 1)
+    public static Output Run(Tensor queries, Tensor? references, int chunk, int k, Counting? counting, int workers = 1) =>
+        queries.dtype switch
+        {
+            ScalarType.Float32 => Run<float>(queries, references, chunk, k, counting, workers),
+            ScalarType.Float64 => Run<double>(queries, references, chunk, k, counting, workers),
+            var other => throw new ArgumentException($"expected float32 or float64 embeddings, got {other}", nameof(queries)),
+        };
+
+    private static Output Run<T>(Tensor queries, Tensor? references, int chunk, int k, Counting? counting, int workers)
+        where T : unmanaged, IFloatingPointIeee754<T>
     {
-        var plan = new ScanPlan(queries, references, chunk, topK.K);
-        // One gate per query range: the row side of block (i, j) touches range i, its column side range j.
-        var gates = Enumerable.Range(0, (int)((plan.QueryCount + chunk - 1) / chunk)).Select(_ => new object()).ToArray();
-        void Process(Tensor buffer, long i0, long j0)
+        var plan = new ScanPlan(queries, references, chunk);
+        var topK = new RunningTopK<T>(plan.QueryCount, k);
+        var counter = counting is null ? null : new NegativeCounter<T>(counting.QueryLabels, counting.ReferenceLabels, counting.Best, counting.Cap);
+        var selection = new BlockSelection<T>(topK, counter);
+        // One lock per query range: the row side of block (i, j) touches range i, its column side range j.
+        var locks = Enumerable.Range(0, (int)((plan.QueryCount + chunk - 1) / chunk)).Select(_ => new object()).ToArray();
+        ForEachBlock(plan, workers, queries.device, (buffer, i0, j0) =>
         {
             using var scope = torch.NewDisposeScope();
-            var block = plan.Compute(buffer, i0, j0);
-            var rowGate = gates[i0 / chunk];
-            topK.OfferRows(block, i0, j0, rowGate);
-            counter?.CountRows(block, i0, j0, rowGate);
-            if (block.ColumnMax is null) return;
-            var columnGate = gates[j0 / chunk];
-            topK.OfferColumns(block, i0, j0, columnGate);
-            counter?.CountColumns(block, i0, j0, columnGate);
-        }
-        ForEachBlock(plan, workers, queries.device, Process);
+            var values = plan.Product(buffer, i0, j0);
+            var host = values.device_type == DeviceType.CPU ? values : values.cpu();
+            bool diagonal = plan.SameSet && i0 == j0, columnSide = plan.SameSet && !diagonal;
+            // Column ranges are query ranges only in the same-set setting; then i0 < j0, so locks go in range order.
+            lock (locks[i0 / chunk])
+                lock (columnSide ? locks[j0 / chunk] : locks[i0 / chunk])
+                    selection.Fold(MemoryMarshal.Cast<byte, T>(host.bytes), (int)host.shape[0], (int)host.shape[1],
+                        i0, j0, diagonal, columnSide);
+        });
+        var device = queries.device;
+        return new Output(topK.IndicesTensor(device), topK.ValuesTensor(queries.dtype, device), counter?.CountsTensor(device));
     }
 
     /// <summary>The bare block products of the same scan, without selection: the floor for exact search.</summary>
     public static void ProductsOnly(Tensor queries, Tensor? references, int chunk, int workers = 1)
     {
-        var plan = new ScanPlan(queries, references, chunk, neighbours: 0);
+        var plan = new ScanPlan(queries, references, chunk);
         ForEachBlock(plan, workers, queries.device, (buffer, i0, j0) =>
         {
             using var scope = torch.NewDisposeScope();
@@ -69,16 +102,14 @@ internal static class BlockedKnnScan
         ScanWorkers.Run(workers, device, blocks.Count, plan.NewBuffer, (buffer, b) => process(buffer, blocks[b].I0, blocks[b].J0));
     }
 
-    /// <summary>Block geometry: offsets, padding and group widths.</summary>
+    /// <summary>Block geometry and the products.</summary>
     private sealed class ScanPlan
     {
         private readonly Tensor queries;
         private readonly Tensor refs;
         private readonly int chunk;
-        private readonly long rowGroupWidth;
-        private readonly long columnGroupWidth;
 
-        public ScanPlan(Tensor queries, Tensor? references, int chunk, int neighbours)
+        public ScanPlan(Tensor queries, Tensor? references, int chunk)
         {
             this.queries = queries;
             refs = references ?? queries;
@@ -86,14 +117,6 @@ internal static class BlockedKnnScan
             SameSet = references is null;
             QueryCount = queries.shape[0];
             ReferenceCount = refs.shape[0];
-            // Groups of w with w² (k+1) <= chunk: a block side's candidates are then the (k+1) best of chunk / w group
-            // maxima, times w members each, about 2·sqrt((k+1)·chunk) elements instead of chunk.
-            long width = 1;
-            while (neighbours > 0 && width * 2 * width * 2 * (neighbours + 1L) <= chunk) width *= 2;
-            rowGroupWidth = width >= 4 ? width : 1;
-            long columnWidth = rowGroupWidth;
-            while (columnWidth > 1 && chunk % columnWidth != 0) columnWidth /= 2;
-            columnGroupWidth = columnWidth >= 4 ? columnWidth : 1;
         }
 
         public bool SameSet { get; }
@@ -110,31 +133,16 @@ internal static class BlockedKnnScan
             return list;
         }
 
-        /// <summary>A block buffer, room for chunk rows of chunk columns padded to the group width.</summary>
-        public Tensor NewBuffer() => torch.empty(chunk * Pad(chunk), queries.dtype, queries.device);
+        /// <summary>A block buffer, room for chunk x chunk products.</summary>
+        public Tensor NewBuffer() => torch.empty((long)chunk * chunk, queries.dtype, queries.device);
 
-        private long Pad(long columns) => (columns + rowGroupWidth - 1) / rowGroupWidth * rowGroupWidth;
-
-        /// <summary>The block's products in <paramref name="buffer"/>, as an (m x padded n) view with -inf padding.</summary>
+        /// <summary>The block's products in <paramref name="buffer"/>, as a contiguous (m x n) view.</summary>
         public Tensor Product(Tensor buffer, long i0, long j0)
         {
-            long m = Math.Min(chunk, QueryCount - i0), n = Math.Min(chunk, ReferenceCount - j0), width = Pad(n);
-            var values = buffer.narrow(0, 0, m * width).view(m, width);
-            values.narrow(1, 0, n).addmm_(queries.narrow(0, i0, m), refs.narrow(0, j0, n).t(), beta: 0, alpha: 1);
-            if (width > n) values.narrow(1, n, width - n).fill_(double.NegativeInfinity);
+            long m = Math.Min(chunk, QueryCount - i0), n = Math.Min(chunk, ReferenceCount - j0);
+            var values = buffer.narrow(0, 0, m * n).view(m, n);
+            values.addmm_(queries.narrow(0, i0, m), refs.narrow(0, j0, n).t(), beta: 0, alpha: 1);
             return values;
-        }
-
-        /// <summary>Products, the query itself excluded on diagonal blocks, and the summaries both sides need.</summary>
-        public SimilarityBlock Compute(Tensor buffer, long i0, long j0)
-        {
-            var values = Product(buffer, i0, j0);
-            long n = Math.Min(chunk, ReferenceCount - j0);
-            bool diagonal = SameSet && i0 == j0;
-            if (diagonal) values.diagonal().fill_(double.NegativeInfinity);
-            // Column side: off-diagonal same-set blocks, which always have chunk rows.
-            long columnWidth = SameSet && !diagonal ? columnGroupWidth : 0;
-            return SimilarityBlock.Summarize(values, n, rowGroupWidth, columnWidth);
         }
     }
 }

@@ -2,7 +2,7 @@ namespace ResearchKit.Metrics;
 
 /// <summary>
 /// The default block edge of the exact k-NN scan. Each scan worker holds one block of about
-/// <c>chunk² · 2 · element size</c> bytes (the products, their group maxima and the selected candidates); the default
+/// <c>chunk² · 2 · element size</c> bytes (the products, plus their host copy when they are made on another device); the default
 /// spends at most a sixteenth of the available memory on all workers' blocks, and stays within
 /// [<see cref="MinChunk"/>, <see cref="MaxChunk"/>]: beyond that the products get no faster on CPU while every pass
 /// over a block falls out of cache.
@@ -14,7 +14,7 @@ public static class ChunkSizePolicy
     /// <summary>Largest default block edge.</summary>
     public const int MaxChunk = 2048;
 
-    /// <summary>Bytes per block element: the products and the summaries and candidates taken from them.</summary>
+    /// <summary>Bytes per block element: the products and room for a host copy of them.</summary>
     public static long BytesPerElement(int elementSize) => 2L * elementSize;
 
     /// <summary>Memory the process could still use, as the GC sees it (physical or container limit minus the load).</summary>

@@ -50,9 +50,8 @@ public static class ExactCosineKnn
         using var scope = torch.NewDisposeScope();
         var q = Normalize(queries.to(device));
         var r = references is null ? null : Normalize(references.to(device));
-        using var topK = new RunningTopK(q.shape[0], k, q.dtype, device);
         int workers = torch.get_num_threads();
-        BlockedKnnScan.Run(q, r, chunkSize ?? ChunkSizePolicy.Default((int)q.element_size(), workers), topK, counter: null, workers);
-        return new KnnResult(topK.Indices.clone().MoveToOuterDisposeScope(), topK.Values.clone().MoveToOuterDisposeScope());
+        var found = BlockedKnnScan.Run(q, r, chunkSize ?? ChunkSizePolicy.Default((int)q.element_size(), workers), k, counting: null, workers);
+        return new KnnResult(found.Indices.MoveToOuterDisposeScope(), found.Values.MoveToOuterDisposeScope());
     }
 }

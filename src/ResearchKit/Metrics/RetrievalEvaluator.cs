@@ -89,16 +89,15 @@ public static class RetrievalEvaluator
         int chunk = options.ChunkSize ?? ChunkSizePolicy.Default((int)q.element_size(), workers);
         bool needCounts = options.RanksFromCountsOnly || options.RecallKs.Any(k => k > width);
 
-        using var topK = new RunningTopK(nq, width, q.dtype, device);
         using var best = needCounts ? BestPositive.Find(q, ql, r ?? q, rl, sameSet, chunkBytes: 64L << 20, workers) : null;
         // Ranks beyond the largest k asked for are never read: counts may stop there.
         long cap = options.RecallKs.DefaultIfEmpty(0).Max();
-        using var counter = best is null ? null : new NegativeCounter(ql, rl, best, cap);
-        BlockedKnnScan.Run(q, r, chunk, topK, counter, workers);
+        var counting = best is null ? null : new BlockedKnnScan.Counting(ql, rl, best, cap);
+        var found = BlockedKnnScan.Run(q, r, chunk, width, counting, workers);
 
-        var relevant = rl.index_select(0, topK.Indices.flatten()).view(nq, width).eq(ql.unsqueeze(1));
+        var relevant = rl.index_select(0, found.Indices.flatten()).view(nq, width).eq(ql.unsqueeze(1));
         var (p1, rPrecision, mapAtR, scored) = RetrievalScores.Pml(relevant, relevantCount);
-        var rank = RetrievalScores.FirstRelevantRank(relevant, relevantCount, counter?.Counts, options.RanksFromCountsOnly);
+        var rank = RetrievalScores.FirstRelevantRank(relevant, relevantCount, found.NegativeCounts, options.RanksFromCountsOnly);
         var recall = RetrievalScores.RecallAt(rank, options.RecallKs);
         double? nmi = options.ComputeNmi ? ClusteringNmi(q, ql, options.KMeans) : null;
 
@@ -107,7 +106,7 @@ public static class RetrievalEvaluator
             PrecisionAt1 = p1, RPrecision = rPrecision, MapAtR = mapAtR, RecallAt = recall, Nmi = nmi,
             QueryCount = nq, ScoredQueryCount = scored, ReferenceCount = nr, QueryIsReference = sameSet,
         };
-        var neighbours = new KnnResult(topK.Indices.clone().MoveToOuterDisposeScope(), topK.Values.clone().MoveToOuterDisposeScope());
+        var neighbours = new KnnResult(found.Indices.MoveToOuterDisposeScope(), found.Values.MoveToOuterDisposeScope());
         var lone = relevantCount.le(0).nonzero().flatten().data<long>().ToArray();
         return new RetrievalEvaluation(result, neighbours, lone);
     }

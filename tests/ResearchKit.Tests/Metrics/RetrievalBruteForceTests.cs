@@ -52,7 +52,7 @@ public class RetrievalBruteForceTests
             foreach (var sameSet in new[] { true, false })
                 foreach (var chunk in new[] { 4, 17, 64, 1000 })
                     data.Add(kind, sameSet, chunk, chunk == 17 ? "float64" : "float32");
-        // Blocks wide enough for the grouped top-k path (block width >= 16 (k+1)).
+        // Larger sets and blocks: rows many lanes wide, where most lanes fall below the gates once the lists fill.
         foreach (var kind in new[] { "dyadic-large", "gaussian-large" })
             foreach (var sameSet in new[] { true, false })
                 data.Add(kind, sameSet, 256, "float32");
