@@ -60,8 +60,9 @@ public static class Trainer
         var data = TrainingData.For(cfg, opts.Dataset, opts.DataRoot);
         int workers = cfg.Workers > 0 ? cfg.Workers : Environment.ProcessorCount;
 
-        var net = BackboneRegistry.Default.CreateEmbeddingNetwork(cfg.Backbone,
-            new EmbeddingHeadOptions { EmbeddingSize = cfg.EmbeddingSize, Pooling = cfg.Pooling }, cfg.PretrainedWeights);
+        // Images, or cached outputs of a frozen pretrained front (CachedInput); the network is what trains on them.
+        using var inputs = RunInputs.Create(cfg, data, device, workers, opts.FeatureCacheDirectory ?? run.Root, progress.Message);
+        var net = inputs.Network;
         var loss = LossFactory.Create(cfg.Loss, data.Train.ClassCount, cfg.EmbeddingSize);
         if (cfg.BatchNormFreeze != BatchNormFreeze.None) Freezing.FreezeBatchNormAffine(net);
         net.to(device);
@@ -69,14 +70,12 @@ public static class Trainer
         var setup = OptimizerFactory.AdamW(ParameterGroups.From(net, loss.Module), cfg);
         // Smooth Proxy-Anchor: train the confidence module on frozen features before any step (and before a checkpoint
         // overwrites the pretrained weights on resume); null for every other loss.
-        using var confidence = ConfidenceStage.Build(cfg, data, net, device, workers, opts.FeatureCacheDirectory ?? run.Root);
+        using var confidence = ConfidenceStage.Build(cfg, data, net, device, workers, opts.FeatureCacheDirectory ?? run.Root,
+            inputs.PooledTrainFeatures(evalBatch: Math.Max(cfg.BatchSize, 256)));
         if (confidence?.Quality is { } q)
             progress.Message($"confidence module ({confidence.Features}): true class on top for {q.FlippedTrueIsTop:P1} of {q.Flipped} flipped samples, " +
                 $"label on top for {q.CleanLabelIsTop:P1} of {q.Clean} clean samples");
 
-        var sampler = new RandomBatchSampler(data.Train.Count, cfg.BatchSize, cfg.Seed);
-        var loader = new DataLoader(data.Train, sampler, data.TrainPipeline,
-            new DataLoaderOptions { Device = device, Workers = workers, Seed = cfg.Seed });
         var store = run.Checkpoints(cfg.KeepCheckpoints);
         var modules = new Dictionary<string, nn.Module> { ["model"] = net, ["loss"] = loss.Module };
 
@@ -89,7 +88,7 @@ public static class Trainer
             {
                 (startEpoch, step) = (restored.Epoch, restored.Step);
                 foreach (var t in restored.Extra.Values) t.Dispose();
-                if (restored.SamplerState is { } s) loader.Restore(s.Deserialize<SamplerState>(TrainingConfigJson.Options));
+                if (restored.SamplerState is { } s) inputs.Restore(s.Deserialize<SamplerState>(TrainingConfigJson.Options));
                 progress.Message($"resumed {run.Root} at epoch {startEpoch} (step {step})");
             }
         }
@@ -104,11 +103,11 @@ public static class Trainer
             Freezing.ApplyWarmup(net.Backbone, epoch, cfg.WarmupEpochs, cfg.BatchNormFreeze);
             Freezing.SetTrainMode(net, cfg.BatchNormFreeze);
             loss.Module.train();
-            int stepsPerEpoch = loader.BatchesPerEpoch;
+            int stepsPerEpoch = inputs.BatchesPerEpoch;
             progress.EpochStarted(epoch, cfg.Epochs, stepsPerEpoch);
             double lossSum = 0;
             int lossCount = 0;
-            using (var batches = loader.EpochBatches().GetEnumerator())
+            using (var batches = inputs.EpochBatches().GetEnumerator())
             {
                 while (true)
                 {
@@ -153,7 +152,7 @@ public static class Trainer
             if (cfg.DeviationEveryEpochs > 0 && (epoch + 1) % cfg.DeviationEveryEpochs == 0)
             {
                 timer.Start();
-                var dev = Deviation(net, loss, data, evalBatch, device, workers);
+                var dev = Deviation(inputs, loss, data, evalBatch, device);
                 metrics[DeviationMetric] = dev.Primary;
                 metrics[DeviationPairwiseMetric] = dev.Pairwise;
                 timer.Stop(Phase.Deviation);
@@ -161,7 +160,7 @@ public static class Trainer
             if ((epoch + 1) % cfg.EvalEveryEpochs == 0 || epoch + 1 == cfg.Epochs)
             {
                 timer.Start();
-                foreach (var (k, v) in Evaluate(net, data.Dataset.Test, data.EvalPipeline, evalBatch, device, workers, cfg.ComputeNmi)) metrics[k] = v;
+                foreach (var (k, v) in Evaluate(inputs, data.Dataset.Test, evalBatch, device, cfg.ComputeNmi)) metrics[k] = v;
                 timer.Stop(Phase.Evaluation);
             }
             timer.Start();
@@ -169,7 +168,7 @@ public static class Trainer
             store.Save(new CheckpointState
             {
                 Epoch = epoch + 1, Step = step, Modules = modules, Optimizer = setup.Optimizer,
-                SamplerState = JsonSerializer.SerializeToElement(loader.State, TrainingConfigJson.Options),
+                SamplerState = JsonSerializer.SerializeToElement(inputs.State, TrainingConfigJson.Options),
             });
             timer.Stop(Phase.Checkpoint);
             progress.EpochCompleted(epoch, metrics);
@@ -200,6 +199,13 @@ public static class Trainer
         return MetricsOf(result);
     }
 
+    private static IReadOnlyDictionary<string, double> Evaluate(RunInputs inputs, DataSplit test, int batchSize, Device device, bool computeNmi)
+    {
+        using var scope = NewDisposeScope();
+        var embeddings = inputs.Embed(test: true, batchSize);
+        return MetricsOf(RetrievalEvaluator.Evaluate(embeddings, test.Labels(device), new RetrievalOptions { ComputeNmi = computeNmi }, device));
+    }
+
     /// <summary>Flattens a retrieval result to metric names (PML's names: recall_at_k, precision_at_1, r_precision, MAP@R, NMI).</summary>
     public static IReadOnlyDictionary<string, double> MetricsOf(RetrievalResult result)
     {
@@ -215,10 +221,10 @@ public static class Trainer
         return m;
     }
 
-    private static DeviationResult Deviation(EmbeddingNetwork net, BuiltObjective loss, TrainingData data, int batchSize, Device device, int workers)
+    private static DeviationResult Deviation(RunInputs inputs, BuiltObjective loss, TrainingData data, int batchSize, Device device)
     {
         using var scope = NewDisposeScope();
-        var embeddings = Embedder.Embed(net, data.Train, data.EvalPipeline, batchSize, device, workers);
+        var embeddings = inputs.Embed(test: false, batchSize);
         return ProxyCenterDeviation.Compute(embeddings, data.Train.Labels(device), loss.Proxies.Proxies.detach(), loss.Proxies.ProxiesPerClass);
     }
 }

@@ -67,6 +67,8 @@ public static class ExperimentRunner
         var plan = experiment.Plan(profile, seeds ?? profile.DefaultSeeds);
         var part = shard ?? Shard.All;
         options ??= new TrainerOptions();
+        // Cached frozen-backbone features and activations are shared by every run (and shard) of the output root.
+        if (options.FeatureCacheDirectory is null) options = options with { FeatureCacheDirectory = Path.Combine(outRoot, "feature-cache") };
         for (int i = 0; i < plan.Count; i++)
         {
             if (!part.Owns(i)) continue;
