@@ -3,6 +3,7 @@ using ResearchKit.Metrics;
 using ResearchKit.Training.Config;
 using ResearchKit.Training.Engine;
 using ResearchKit.Training.Experiments;
+using ResearchKit.Training.Tests.Models;
 using ResearchKit.Training.Weights;
 using static TorchSharp.torch;
 
@@ -11,19 +12,13 @@ namespace ResearchKit.Training.Tests.Engine;
 /// <summary>glyphs-tiny and ResNet-18's converted weights, once for the class.</summary>
 public sealed class PretrainedGlyphsFixture : IDisposable
 {
-    private readonly TempDir dir = new();
-
-    public PretrainedGlyphsFixture()
-    {
-        Weights = dir.File("resnet18-cntk.safetensors");
-        ResNet18OnnxConverter.ConvertFile(ResNet18Package.OnnxPath(), Weights);
-    }
+    private readonly ConvertedResNet18 converted = new();
 
     public ZeroShotDataset Dataset { get; } = DatasetRegistry.Load("glyphs-tiny");
-    public string Weights { get; }
+    public string Weights => converted.WeightsPath;
     /// <summary>A feature cache shared by the tests that do not test cache misses (the extraction is their main cost).</summary>
-    public string Cache => dir.File("cache");
-    public void Dispose() => dir.Dispose();
+    public string Cache => converted.Scratch("cache");
+    public void Dispose() => converted.Dispose();
 }
 
 public sealed class CachedInputTrainerTests(PretrainedGlyphsFixture fixture) : IClassFixture<PretrainedGlyphsFixture>

@@ -23,6 +23,9 @@ public sealed class ConvertedResNet18 : IDisposable
 
     public string WeightsPath { get; }
 
+    /// <summary>A path in the fixture's scratch folder.</summary>
+    public string Scratch(string name) => dir.File(name);
+
     public ResNet18Cntk Load()
     {
         var net = new ResNet18Cntk();
