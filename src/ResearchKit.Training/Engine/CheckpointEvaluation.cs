@@ -12,8 +12,11 @@ public static class CheckpointEvaluation
     /// <param name="checkpointPath">A checkpoint file, <c>&lt;run&gt;/checkpoints/epoch-NNNN.ckpt</c>.</param>
     /// <param name="computeNmi">Also compute NMI.</param>
     /// <param name="dataset">An already loaded data set for the run's config (optional; loaded from the registry otherwise).</param>
+    /// <param name="featureCacheDirectory">For runs on cached activations: where the cache is (the run folder when null;
+    /// extracted there when missing).</param>
     /// <exception cref="FileNotFoundException">The checkpoint or its run's config is missing.</exception>
-    public static CheckpointMetrics Evaluate(string checkpointPath, bool computeNmi = false, ZeroShotDataset? dataset = null)
+    public static CheckpointMetrics Evaluate(string checkpointPath, bool computeNmi = false, ZeroShotDataset? dataset = null,
+        string? featureCacheDirectory = null)
     {
         ArgumentException.ThrowIfNullOrEmpty(checkpointPath);
         var path = Path.GetFullPath(checkpointPath);
@@ -23,6 +26,7 @@ public static class CheckpointEvaluation
             ?? throw new ArgumentException($"expected <run>/checkpoints/<file> but got {path}", nameof(checkpointPath));
         using var run = RunDirectory.Open(runDir);
         var cfg = run.LoadConfig();
+        if (cfg.CachedInput != Config.CachedInput.Images) return EvaluateCached(path, cfg, computeNmi, dataset, featureCacheDirectory ?? runDir);
         var net = BackboneRegistry.Default.CreateEmbeddingNetwork(cfg.Backbone,
             new EmbeddingHeadOptions { EmbeddingSize = cfg.EmbeddingSize, Pooling = cfg.Pooling });
         var device = torch.device(cfg.Device);
@@ -30,6 +34,18 @@ public static class CheckpointEvaluation
         CheckpointStore.Load(path, new CheckpointTargets { Modules = new Dictionary<string, torch.nn.Module> { ["model"] = net }, RestoreTorchRng = false });
         var data = TrainingData.For(cfg, dataset);
         var metrics = Trainer.Evaluate(net, data.Dataset.Test, data.EvalPipeline, Math.Max(cfg.BatchSize, 256), device, cfg.Workers, computeNmi);
+        return new CheckpointMetrics(path, cfg.Dataset, data.Dataset.Test.Count, data.Dataset.Test.ClassCount, metrics);
+    }
+
+    // The trained part runs on the cached activations of the frozen front, as in training.
+    private static CheckpointMetrics EvaluateCached(string path, Config.TrainingConfig cfg, bool computeNmi, ZeroShotDataset? dataset, string cacheDirectory)
+    {
+        var device = torch.device(cfg.Device);
+        var data = TrainingData.For(cfg, dataset);
+        using var inputs = RunInputs.Create(cfg, data, device, cfg.Workers > 0 ? cfg.Workers : Environment.ProcessorCount, cacheDirectory);
+        inputs.Network.to(device);
+        CheckpointStore.Load(path, new CheckpointTargets { Modules = new Dictionary<string, torch.nn.Module> { ["model"] = inputs.Network }, RestoreTorchRng = false });
+        var metrics = Trainer.Evaluate(inputs, data.Dataset.Test, Math.Max(cfg.BatchSize, 256), device, computeNmi);
         return new CheckpointMetrics(path, cfg.Dataset, data.Dataset.Test.Count, data.Dataset.Test.ClassCount, metrics);
     }
 }

@@ -199,7 +199,7 @@ public static class Trainer
         return MetricsOf(result);
     }
 
-    private static IReadOnlyDictionary<string, double> Evaluate(RunInputs inputs, DataSplit test, int batchSize, Device device, bool computeNmi)
+    internal static IReadOnlyDictionary<string, double> Evaluate(RunInputs inputs, DataSplit test, int batchSize, Device device, bool computeNmi)
     {
         using var scope = NewDisposeScope();
         var embeddings = inputs.Embed(test: true, batchSize);

@@ -85,6 +85,10 @@ public sealed class CachedInputTrainerTests(PretrainedGlyphsFixture fixture) : I
         Assert.False(killed.Completed);
         var resumed = Trainer.Resume(dir.File("killed"), Options(cache));
         Assert.Equal(full.FinalMetrics.OrderBy(kv => kv.Key), resumed.FinalMetrics.OrderBy(kv => kv.Key));
+        // researchkit eval of the last checkpoint reproduces the run's metrics on the cached test features.
+        var ckpt = new ResearchKit.Training.Runs.CheckpointStore(Path.Combine(dir.File("full"), "checkpoints")).PathFor(Frozen.Epochs);
+        var eval = CheckpointEvaluation.Evaluate(ckpt, dataset: fixture.Dataset, featureCacheDirectory: cache);
+        Assert.Equal(full.FinalMetrics[RetrievalResult.Names.MapAtR], eval.Metrics[RetrievalResult.Names.MapAtR], 12);
     }
 
     [Fact]
