@@ -28,6 +28,17 @@ public enum BatchNormFreeze
     None,
 }
 
+/// <summary>What the trainer feeds the network: images, or cached outputs of a frozen pretrained front.</summary>
+public enum CachedInput
+{
+    /// <summary>Images through the augmenting pipeline; the whole backbone trains (after the warm-up).</summary>
+    Images,
+    /// <summary>The frozen backbone's pooled features, cached once (evaluation pipeline); only the head trains.</summary>
+    BackboneFeatures,
+    /// <summary>ResNet-18's layer-3 activations, cached once; stage 4 and the head train (a CPU approximation of fine-tuning).</summary>
+    Layer3Activations,
+}
+
 /// <summary>Learning-rate schedule settings.</summary>
 public sealed record LrScheduleConfig
 {
@@ -126,6 +137,12 @@ public sealed partial record TrainingConfig
     /// <summary>Also compute NMI (k-means on the test embeddings) at each evaluation.</summary>
     public bool ComputeNmi { get; init; }
 
+    /// <summary>
+    /// Train on images (default) or on cached outputs of the frozen front of the pretrained backbone (one view per image,
+    /// no augmentation; shared by runs through <see cref="Engine.TrainerOptions.FeatureCacheDirectory"/>).
+    /// </summary>
+    public CachedInput CachedInput { get; init; }
+
     /// <summary>Image-decoding worker threads of the data loader; 0 uses the processor count.</summary>
     public int Workers { get; init; }
 
@@ -161,6 +178,8 @@ public sealed partial record TrainingConfig
         Require(LabelNoiseRate >= 0 && LabelNoiseRate < 1, nameof(LabelNoiseRate), "in [0, 1)", LabelNoiseRate);
         Require(ImageSize == 0 || ImageSize >= 8, nameof(ImageSize), "0 (backbone default) or >= 8", ImageSize);
         Require(DeviationEveryEpochs >= 0, nameof(DeviationEveryEpochs), ">= 0 (0 disables)", DeviationEveryEpochs);
+        Require(CachedInput == CachedInput.Images || PretrainedWeights is not null, nameof(CachedInput),
+            "Images unless PretrainedWeights is set (a frozen random front is no pretrained regime)", CachedInput);
         Require(Workers >= 0, nameof(Workers), ">= 0 (0 = processor count)", Workers);
         return this;
     }

@@ -12,9 +12,12 @@ public static class CheckpointEvaluation
     /// <param name="checkpointPath">A checkpoint file, <c>&lt;run&gt;/checkpoints/epoch-NNNN.ckpt</c>.</param>
     /// <param name="computeNmi">Also compute NMI.</param>
     /// <param name="dataset">An already loaded data set for the run's config (optional; loaded from the registry otherwise).</param>
+    /// <param name="featureCacheDirectory">For runs on cached activations: where the cache is (the run folder when null;
+    /// extracted there when missing).</param>
     /// <exception cref="FileNotFoundException">The checkpoint or its run's config is missing.</exception>
     /// <param name="dataRoot">Data root for the registry (null = the default).</param>
-    public static CheckpointMetrics Evaluate(string checkpointPath, bool computeNmi = false, ZeroShotDataset? dataset = null, string? dataRoot = null)
+    public static CheckpointMetrics Evaluate(string checkpointPath, bool computeNmi = false, ZeroShotDataset? dataset = null,
+        string? featureCacheDirectory = null, string? dataRoot = null)
     {
         ArgumentException.ThrowIfNullOrEmpty(checkpointPath);
         var path = Path.GetFullPath(checkpointPath);
@@ -23,6 +26,8 @@ public static class CheckpointEvaluation
         var runDir = Path.GetDirectoryName(Path.GetDirectoryName(path))
             ?? throw new ArgumentException($"expected <run>/checkpoints/<file> but got {path}", nameof(checkpointPath));
         var cfg = RunDirectory.ReadConfig(runDir);   // read only: no lock, so a running training can be evaluated
+        if (cfg.CachedInput != Config.CachedInput.Images)
+            return EvaluateCached(path, runDir, cfg, computeNmi, dataset, featureCacheDirectory ?? runDir, dataRoot);
         var net = BackboneRegistry.Default.CreateEmbeddingNetwork(cfg.Backbone,
             new EmbeddingHeadOptions { EmbeddingSize = cfg.EmbeddingSize, Pooling = cfg.Pooling });
         var device = DeviceCheck.Resolve(cfg.Device);
@@ -34,6 +39,23 @@ public static class CheckpointEvaluation
         });
         var data = TrainingData.For(cfg, dataset, dataRoot);
         var metrics = Trainer.Evaluate(net, data.Dataset.Test, data.EvalPipeline, Math.Max(cfg.BatchSize, 256), device, cfg.Workers, computeNmi);
+        return new CheckpointMetrics(path, cfg.Dataset, data.Dataset.Test.Count, data.Dataset.Test.ClassCount, metrics);
+    }
+
+    // The trained part runs on the cached activations of the frozen front, as in training.
+    private static CheckpointMetrics EvaluateCached(string path, string runDir, Config.TrainingConfig cfg, bool computeNmi, ZeroShotDataset? dataset,
+        string cacheDirectory, string? dataRoot)
+    {
+        var device = DeviceCheck.Resolve(cfg.Device);
+        var data = TrainingData.For(cfg, dataset, dataRoot);
+        using var inputs = RunInputs.Create(cfg, data, device, cfg.Workers > 0 ? cfg.Workers : Environment.ProcessorCount, cacheDirectory);
+        inputs.Network.to(device);
+        CheckpointStore.Load(path, new CheckpointTargets
+        {
+            Modules = new Dictionary<string, torch.nn.Module> { ["model"] = inputs.Network }, RestoreTorchRng = false,
+            Config = cfg, ConfigSource = Path.Combine(runDir, RunDirectory.ConfigFileName),
+        });
+        var metrics = Trainer.Evaluate(inputs, data.Dataset.Test, Math.Max(cfg.BatchSize, 256), device, computeNmi);
         return new CheckpointMetrics(path, cfg.Dataset, data.Dataset.Test.Count, data.Dataset.Test.ClassCount, metrics);
     }
 }

@@ -59,10 +59,11 @@ public sealed class ConfidenceStage : IDisposable
 
     /// <summary>
     /// Builds the stage for a run, or returns null when the config needs none. Call it before any training step, while
-    /// <paramref name="network"/> still holds its initial (pretrained) weights.
+    /// <paramref name="network"/> still holds its initial (pretrained) weights. <paramref name="backboneFeatures"/>, when
+    /// given, supplies the frozen backbone's pooled features of the training split (runs on cached inputs have them already).
     /// </summary>
     public static ConfidenceStage? Build(TrainingConfig config, TrainingData data, EmbeddingNetwork network, Device device,
-        int workers, string cacheDirectory)
+        int workers, string cacheDirectory, Func<Tensor>? backboneFeatures = null)
     {
         ArgumentNullException.ThrowIfNull(config);
         ArgumentNullException.ThrowIfNull(data);
@@ -73,7 +74,7 @@ public sealed class ConfidenceStage : IDisposable
         using (var scope = NewDisposeScope())
             features = (source == ConfidenceFeatureSource.RawPixels
                 ? RawPixels(config, data, device)
-                : FrozenBackbone(config, data, network, device, workers, cacheDirectory)).MoveToOuterDisposeScope();
+                : backboneFeatures?.Invoke() ?? FrozenBackbone(config, data, network, device, workers, cacheDirectory)).MoveToOuterDisposeScope();
         using var _ = features;
         using var labels = data.Train.Labels(device);
         var training = ConfidenceTrainer.Train(features, labels, data.Train.ClassCount, config.Loss.Confidence, config.Seed);

@@ -50,15 +50,18 @@ public static class Trainer
         try
         {
             TrainingSetup setup;
-            try { setup = TrainingSetup.Build(config, opts, opts.Progress.Message); }
+            try { setup = TrainingSetup.Build(config, opts, opts.Progress.Message, opts.FeatureCacheDirectory ?? full); }
             catch
             {
                 run.Dispose();
                 if (!existed) RemoveIfOnlyLocks(full);
                 throw;
             }
-            run.WriteConfig(config);
-            return Run(setup, run, opts, resume: false);
+            using (setup)
+            {
+                run.WriteConfig(config);
+                return Run(setup, run, opts, resume: false);
+            }
         }
         finally { run.Dispose(); }
     }
@@ -93,7 +96,7 @@ public static class Trainer
         }
         // A finished run resumes to its result without loading data or rebuilding anything (e.g. the confidence stage).
         if (FinishedResult(run, cfg) is { } finished) return finished;
-        var setup = TrainingSetup.Build(cfg, opts, opts.Progress.Message);
+        using var setup = TrainingSetup.Build(cfg, opts, opts.Progress.Message, opts.FeatureCacheDirectory ?? run.Root);
         return Run(setup, run, opts, resume: true);
     }
 
@@ -110,17 +113,15 @@ public static class Trainer
     {
         var progress = opts.Progress;
         var cfg = built.Config;
-        var (data, net, loss, setup, device, workers) = (built.Data, built.Network, built.Loss, built.Optimizer, built.Device, built.Workers);
+        var (data, inputs, net, loss, setup, device, workers) = (built.Data, built.Inputs, built.Network, built.Loss, built.Optimizer, built.Device, built.Workers);
         // Smooth Proxy-Anchor: train the confidence module on frozen features before any step (and before a checkpoint
         // overwrites the pretrained weights on resume); null for every other loss.
-        using var confidence = ConfidenceStage.Build(cfg, data, net, device, workers, opts.FeatureCacheDirectory ?? run.Root);
+        using var confidence = ConfidenceStage.Build(cfg, data, net, device, workers, opts.FeatureCacheDirectory ?? run.Root,
+            inputs.PooledTrainFeatures(evalBatch: Math.Max(cfg.BatchSize, 256)));
         if (confidence?.Quality is { } q)
             progress.Message($"confidence module ({confidence.Features}): true class on top for {q.FlippedTrueIsTop:P1} of {q.Flipped} flipped samples, " +
                 $"label on top for {q.CleanLabelIsTop:P1} of {q.Clean} clean samples");
 
-        var sampler = new RandomBatchSampler(data.Train.Count, cfg.BatchSize, cfg.Seed);
-        var loader = new DataLoader(data.Train, sampler, data.TrainPipeline,
-            new DataLoaderOptions { Device = device, Workers = workers, Seed = cfg.Seed });
         var store = run.Checkpoints(cfg.KeepCheckpoints);
         var modules = new Dictionary<string, nn.Module> { ["model"] = net, ["loss"] = loss.Module };
 
@@ -139,7 +140,7 @@ public static class Trainer
                         $"asks for {cfg.Epochs}; it belongs to another run.");
                 (startEpoch, step) = (restored.Epoch, restored.Step);
                 foreach (var t in restored.Extra.Values) t.Dispose();
-                if (restored.SamplerState is { } s) loader.Restore(s.Deserialize<SamplerState>(TrainingConfigJson.Options));
+                if (restored.SamplerState is { } s) inputs.Restore(s.Deserialize<SamplerState>(TrainingConfigJson.Options));
                 progress.Message($"resumed {run.Root} at epoch {startEpoch} (step {step}) from {Path.GetFileName(restored.Path)}");
             }
             else progress.Message($"no usable checkpoint in {store.Directory}: restarting {run.Root} from epoch 0");
@@ -147,7 +148,7 @@ public static class Trainer
             int dropped = run.TruncateEpochs(startEpoch);
             if (dropped > 0) progress.Message($"dropped {dropped} metric row(s) after epoch {startEpoch} (they are recomputed)");
         }
-        progress.Message($"training {cfg.Epochs - startEpoch} epoch(s) of {loader.BatchesPerEpoch} steps on {cfg.Device} into {run.Root}");
+        progress.Message($"training {cfg.Epochs - startEpoch} epoch(s) of {inputs.BatchesPerEpoch} steps on {cfg.Device} into {run.Root}");
         var schedule = LrSchedules.Create(setup.Optimizer, cfg.Schedule, cfg.Epochs, completedEpochs: startEpoch);
 
         var timer = new PhaseTimer();
@@ -159,11 +160,11 @@ public static class Trainer
             Freezing.ApplyWarmup(net.Backbone, epoch, cfg.WarmupEpochs, cfg.BatchNormFreeze);
             Freezing.SetTrainMode(net, cfg.BatchNormFreeze);
             loss.Module.train();
-            int stepsPerEpoch = loader.BatchesPerEpoch;
+            int stepsPerEpoch = inputs.BatchesPerEpoch;
             progress.EpochStarted(epoch, cfg.Epochs, stepsPerEpoch);
             double lossSum = 0;
             int lossCount = 0;
-            using (var batches = loader.EpochBatches().GetEnumerator())
+            using (var batches = inputs.EpochBatches().GetEnumerator())
             {
                 while (true)
                 {
@@ -208,7 +209,7 @@ public static class Trainer
             if (cfg.DeviationEveryEpochs > 0 && (epoch + 1) % cfg.DeviationEveryEpochs == 0)
             {
                 timer.Start();
-                var dev = Deviation(net, loss, data, evalBatch, device, workers);
+                var dev = Deviation(inputs, loss, data, evalBatch, device);
                 metrics[DeviationMetric] = dev.Primary;
                 metrics[DeviationPairwiseMetric] = dev.Pairwise;
                 timer.Stop(Phase.Deviation);
@@ -216,7 +217,7 @@ public static class Trainer
             if ((epoch + 1) % cfg.EvalEveryEpochs == 0 || epoch + 1 == cfg.Epochs)
             {
                 timer.Start();
-                foreach (var (k, v) in Evaluate(net, data.Dataset.Test, data.EvalPipeline, evalBatch, device, workers, cfg.ComputeNmi)) metrics[k] = v;
+                foreach (var (k, v) in Evaluate(inputs, data.Dataset.Test, evalBatch, device, cfg.ComputeNmi)) metrics[k] = v;
                 timer.Stop(Phase.Evaluation);
             }
             timer.Start();
@@ -224,7 +225,7 @@ public static class Trainer
             store.Save(new CheckpointState
             {
                 Epoch = epoch + 1, Step = step, Modules = modules, Optimizer = setup.Optimizer, Config = cfg,
-                SamplerState = JsonSerializer.SerializeToElement(loader.State, TrainingConfigJson.Options),
+                SamplerState = JsonSerializer.SerializeToElement(inputs.State, TrainingConfigJson.Options),
             });
             timer.Stop(Phase.Checkpoint);
             progress.EpochCompleted(epoch, metrics);
@@ -255,6 +256,13 @@ public static class Trainer
         return MetricsOf(result);
     }
 
+    internal static IReadOnlyDictionary<string, double> Evaluate(RunInputs inputs, DataSplit test, int batchSize, Device device, bool computeNmi)
+    {
+        using var scope = NewDisposeScope();
+        var embeddings = inputs.Embed(test: true, batchSize);
+        return MetricsOf(RetrievalEvaluator.Evaluate(embeddings, test.Labels(device), new RetrievalOptions { ComputeNmi = computeNmi }, device));
+    }
+
     /// <summary>Flattens a retrieval result to metric names (PML's names: recall_at_k, precision_at_1, r_precision, MAP@R, NMI).</summary>
     public static IReadOnlyDictionary<string, double> MetricsOf(RetrievalResult result)
     {
@@ -270,10 +278,10 @@ public static class Trainer
         return m;
     }
 
-    private static DeviationResult Deviation(EmbeddingNetwork net, BuiltObjective loss, TrainingData data, int batchSize, Device device, int workers)
+    private static DeviationResult Deviation(RunInputs inputs, BuiltObjective loss, TrainingData data, int batchSize, Device device)
     {
         using var scope = NewDisposeScope();
-        var embeddings = Embedder.Embed(net, data.Train, data.EvalPipeline, batchSize, device, workers);
+        var embeddings = inputs.Embed(test: false, batchSize);
         return ProxyCenterDeviation.Compute(embeddings, data.Train.Labels(device), loss.Proxies.Proxies.detach(), loss.Proxies.ProxiesPerClass);
     }
 }

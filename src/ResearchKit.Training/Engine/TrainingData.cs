@@ -23,8 +23,19 @@ public sealed record TrainingData(ZeroShotDataset Dataset, DataSplit Train, Imag
         int size = config.ImageSize > 0 ? config.ImageSize : spec.InputSize;
         if (info.Grayscale && spec.InputChannels == 1)
             return new TrainingData(dataset, train, ImagePipeline.GlyphTrain(size), ImagePipeline.GlyphEval(size));
-        var norm = spec.ChannelOrder == ChannelOrder.Bgr ? Normalization.BnInception : Normalization.ImageNet;
+        var norm = NormalizationOf(spec);
         // Proxy-Anchor: RandomResizedCrop(224) + flip for training; Resize(256) + CenterCrop(224) for evaluation.
         return new TrainingData(dataset, train, ImagePipeline.Train(size, norm), ImagePipeline.Eval(size * 8 / 7, size, norm));
+    }
+
+    /// <summary>The pixel normalization a backbone's spec asks for (range, channel order, mean, std).</summary>
+    /// <exception cref="ArgumentException">Mean and std lengths differ.</exception>
+    public static Normalization NormalizationOf(BackboneSpec spec)
+    {
+        ArgumentNullException.ThrowIfNull(spec);
+        if (spec.Mean.Count != spec.Std.Count)
+            throw new ArgumentException($"spec '{spec.Name}' has {spec.Mean.Count} means but {spec.Std.Count} stds.", nameof(spec));
+        return new Normalization(spec.Mean.Select(m => (float)m).ToArray(), spec.Std.Select(v => (float)v).ToArray(),
+            (float)(spec.InputRangeMax / 255.0), spec.ChannelOrder == ChannelOrder.Bgr);
     }
 }

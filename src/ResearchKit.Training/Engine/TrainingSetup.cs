@@ -17,19 +17,31 @@ namespace ResearchKit.Training.Engine;
 /// </summary>
 /// <param name="Config">The validated config.</param>
 /// <param name="Data">Data set, training split and pipelines.</param>
-/// <param name="Network">The embedding network, on <paramref name="Device"/>.</param>
+/// <param name="Inputs">What the network trains on (image batches, or cached activations of a frozen pretrained front) and
+/// the trainable network itself, on <paramref name="Device"/>.</param>
 /// <param name="Loss">The objective, on <paramref name="Device"/>.</param>
 /// <param name="Optimizer">AdamW over network and proxies.</param>
 /// <param name="Device">The device.</param>
 /// <param name="Workers">Decode workers.</param>
-public sealed record TrainingSetup(TrainingConfig Config, TrainingData Data, EmbeddingNetwork Network, BuiltObjective Loss,
-    OptimizerSetup Optimizer, Device Device, int Workers)
+public sealed record TrainingSetup(TrainingConfig Config, TrainingData Data, RunInputs Inputs, BuiltObjective Loss,
+    OptimizerSetup Optimizer, Device Device, int Workers) : IDisposable
 {
+    /// <summary>The trainable network (<see cref="RunInputs.Network"/>).</summary>
+    public EmbeddingNetwork Network => Inputs.Network;
+
+    /// <summary>Releases the inputs (cached feature tensors, loader).</summary>
+    public void Dispose() => Inputs.Dispose();
+
     /// <summary>Checks and builds; <paramref name="log"/> hears what is being loaded and built, with timings.</summary>
+    /// <param name="config">The run's config.</param>
+    /// <param name="options">Runtime options (preloaded data set, data root).</param>
+    /// <param name="log">Progress lines.</param>
+    /// <param name="cacheDirectory">Where cached frozen-front activations live (<see cref="TrainingConfig.CachedInput"/>; extracted
+    /// there when missing); unused for image inputs.</param>
     /// <exception cref="ArgumentException">A field, the device, the data set or the image size cannot work; the message names it.</exception>
     /// <exception cref="FileNotFoundException">The data set or pretrained weights are missing; the message names the path and the fix.</exception>
     /// <exception cref="InvalidDataException">Image files are missing, empty or not images; all of them are listed.</exception>
-    public static TrainingSetup Build(TrainingConfig config, TrainerOptions options, Action<string> log)
+    public static TrainingSetup Build(TrainingConfig config, TrainerOptions options, Action<string> log, string cacheDirectory)
     {
         ArgumentNullException.ThrowIfNull(config);
         ArgumentNullException.ThrowIfNull(options);
@@ -60,17 +72,28 @@ public sealed record TrainingSetup(TrainingConfig Config, TrainingData Data, Emb
         sw.Restart();
         log($"building {config.Backbone} (D = {config.EmbeddingSize}{(config.PretrainedWeights is null ? ", random init" : $", weights {config.PretrainedWeights}")}) " +
             $"and the {config.Loss.Base} loss{(config.Loss.CalibrateProxy ? " with CP" : "")} on {config.Device} …");
-        var net = BackboneRegistry.Default.CreateEmbeddingNetwork(config.Backbone,
-            new EmbeddingHeadOptions { EmbeddingSize = config.EmbeddingSize, Pooling = config.Pooling }, config.PretrainedWeights);
-        var loss = LossFactory.Create(config.Loss, data.Train.ClassCount, config.EmbeddingSize);
-        if (config.BatchNormFreeze != BatchNormFreeze.None) Freezing.FreezeBatchNormAffine(net);
-        net.to(device);
-        loss.Module.to(device);   // before the optimizer: .to() replaces parameter objects (platform.md §5.2)
-        RequireForwardPass(net, data.TrainPipeline, config, spec, device);
-        var optimizer = OptimizerFactory.AdamW(ParameterGroups.From(net, loss.Module), config);
-        long parameters = net.parameters().Sum(p => p.numel()) + loss.Module.parameters().Sum(p => p.numel());
-        log($"  {parameters:N0} parameters, built in {sw.Elapsed.TotalSeconds:0.0} s");
-        return new TrainingSetup(config, data, net, loss, optimizer, device, config.Workers > 0 ? config.Workers : Environment.ProcessorCount);
+        int workers = config.Workers > 0 ? config.Workers : Environment.ProcessorCount;
+        // Images, or cached outputs of a frozen pretrained front (extracted here on a cache miss); the network is what trains on them.
+        var inputs = RunInputs.Create(config, data, device, workers, cacheDirectory, log);
+        try
+        {
+            var net = inputs.Network;
+            var loss = LossFactory.Create(config.Loss, data.Train.ClassCount, config.EmbeddingSize);
+            if (config.BatchNormFreeze != BatchNormFreeze.None) Freezing.FreezeBatchNormAffine(net);
+            net.to(device);
+            loss.Module.to(device);   // before the optimizer: .to() replaces parameter objects (platform.md §5.2)
+            // Cached inputs went through the frozen front at extraction already; the forward check is for image inputs.
+            if (config.CachedInput == CachedInput.Images) RequireForwardPass(net, data.TrainPipeline, config, spec, device);
+            var optimizer = OptimizerFactory.AdamW(ParameterGroups.From(net, loss.Module), config);
+            long parameters = net.parameters().Sum(p => p.numel()) + loss.Module.parameters().Sum(p => p.numel());
+            log($"  {parameters:N0} trainable-network and loss parameters, built in {sw.Elapsed.TotalSeconds:0.0} s");
+            return new TrainingSetup(config, data, inputs, loss, optimizer, device, workers);
+        }
+        catch
+        {
+            inputs.Dispose();
+            throw;
+        }
     }
 
     private static TrainingData LoadData(TrainingConfig config, TrainerOptions options, DatasetInfo info)

@@ -6,7 +6,7 @@ using ResearchKit.Training.Engine;
 
 namespace ResearchKit.Training.Experiments;
 
-/// <summary>The paper's experiments (losses.md §5.13): Tables I, II, IV, V and Figs. 3, 4.</summary>
+/// <summary>The paper's experiments (losses.md §5.13): Tables I, II, IV, V and Figs. 3, 4; then the reading study (<see cref="CpStudy"/>).</summary>
 public static class ExperimentRegistry
 {
     private const string R1 = RetrievalResult.Names.RecallPrefix + "1", R2 = RetrievalResult.Names.RecallPrefix + "2",
@@ -14,7 +14,7 @@ public static class ExperimentRegistry
         P1 = RetrievalResult.Names.PrecisionAt1;
 
     /// <summary>All experiments, in table order.</summary>
-    public static IReadOnlyList<Experiment> All { get; } = [Table1(), Table2(), Table4(), Table5(), Fig3(), Fig4(), Switches()];
+    public static IReadOnlyList<Experiment> All { get; } = [Table1(), Table2(), Table4(), Table5(), Fig3(), Fig4(), Switches(), .. CpStudy.Experiments];
 
     /// <summary>The experiment called <paramref name="name"/>.</summary>
     /// <exception cref="ArgumentException">Unknown name; lists the known ones.</exception>

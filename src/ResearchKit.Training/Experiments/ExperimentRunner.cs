@@ -52,6 +52,20 @@ public sealed record ExperimentPlan(string Experiment, string Profile, int Seeds
     /// <summary>File name inside the experiment folder.</summary>
     public const string FileName = "plan.json";
 
+    /// <summary>
+    /// This plan's runs followed by those of <paramref name="other"/> it lacks (by run folder), with the larger seed count:
+    /// what a folder holds after both were run into it.
+    /// </summary>
+    /// <exception cref="ArgumentException"><paramref name="other"/> is a plan of another experiment or profile.</exception>
+    public ExperimentPlan Union(ExperimentPlan other)
+    {
+        ArgumentNullException.ThrowIfNull(other);
+        if (other.Experiment != Experiment || other.Profile != Profile)
+            throw new ArgumentException($"a plan of {other.Experiment}/{other.Profile} cannot join the folder of {Experiment}/{Profile}; use another --out.", nameof(other));
+        var paths = Runs.Select(r => r.Path).ToHashSet(StringComparer.Ordinal);
+        return this with { Seeds = Math.Max(Seeds, other.Seeds), Runs = [.. Runs, .. other.Runs.Where(r => !paths.Contains(r.Path))] };
+    }
+
     /// <summary>The plan file of <paramref name="folder"/>, or null when it has none (folders written before plans).</summary>
     /// <exception cref="InvalidDataException">The file is not a plan; names it.</exception>
     public static ExperimentPlan? Read(string folder)
@@ -113,6 +127,8 @@ public static class ExperimentRunner
         using var shardLock = FolderLock.Acquire(folder, $"shard-{part.Index}-of-{part.Count}", log);
         WritePlan(folder, new ExperimentPlan(experiment.Name, profile.Name, seedCount,
             plan.Select(p => new PlannedRunEntry(p.Dataset, p.Variant, p.Seed, p.RelativePath)).ToList()));
+        // Cached frozen-backbone features and activations are shared by every run (and shard) of the output root.
+        if (options.FeatureCacheDirectory is null) options = options with { FeatureCacheDirectory = Path.Combine(outRoot, "feature-cache") };
         foreach (int i in Owned(plan, part))
         {
             var p = plan[i];
@@ -146,12 +162,13 @@ public static class ExperimentRunner
         AtomicFile.WriteAllText(Path.Combine(dir, RunLabel.FileName), JsonSerializer.Serialize(label, TrainingConfigJson.Options));
 
     // Every shard writes the same plan; a different one (other seeds) would mix two experiments in one table.
+    // The folder's plan is the union of every plan run into it: a notebook that runs a subset of the variants (or fewer
+    // seeds) into the folder of a fuller run adds nothing and removes nothing, so report still lists every planned run.
     private static void WritePlan(string folder, ExperimentPlan plan)
     {
-        var json = JsonSerializer.Serialize(plan, TrainingConfigJson.Options);
-        if (ExperimentPlan.Read(folder) is { } existing && JsonSerializer.Serialize(existing, TrainingConfigJson.Options) != json)
-            throw new ArgumentException($"'{folder}' holds a plan of {existing.Experiment}/{existing.Profile} with {existing.Seeds} seed(s) " +
-                $"({existing.Runs.Count} runs); this one has {plan.Seeds} seed(s) ({plan.Runs.Count} runs). Use the same --seeds, or another --out.", nameof(plan));
-        AtomicFile.WriteAllText(Path.Combine(folder, ExperimentPlan.FileName), json);
+        var merged = ExperimentPlan.Read(folder) is { } existing ? existing.Union(plan) : plan;
+        var json = JsonSerializer.Serialize(merged, TrainingConfigJson.Options);
+        var path = Path.Combine(folder, ExperimentPlan.FileName);
+        if (!File.Exists(path) || File.ReadAllText(path) != json) AtomicFile.WriteAllText(path, json);
     }
 }

@@ -25,6 +25,8 @@ public sealed class BackboneRegistry
     public const string GlyphCnnSmall = "glyph-cnn-small";
     /// <summary>torchvision ResNet-50 feature extractor.</summary>
     public const string ResNet50 = "resnet50";
+    /// <summary>CNTK's ImageNet ResNet-18 ([2, 2, 2, 3] blocks) from NuGet Microsoft.ML.DnnImageFeaturizer.ResNet18, converted at first use.</summary>
+    public const string ResNet18 = "resnet18";
     /// <summary>Cadene's BN-Inception feature extractor (the paper's backbone).</summary>
     public const string BNInception = "bn-inception";
     /// <summary>MLP over cached frozen features (set <see cref="BackboneSpec.InputChannels"/> to the feature size).</summary>
@@ -54,6 +56,20 @@ public sealed class BackboneRegistry
             WeightsFile = "resnet50.tv_in1k.safetensors",
             WeightsSource = "Hugging Face timm/resnet50.tv_in1k (model.safetensors) or torchvision resnet50-19c8e357.pth",
         }, s => new ResNet50(s.InputChannels));
+        r.Register(new BackboneSpec
+        {
+            // The package's ResNetPreprocess.onnx: RGB 0-255 -> BGR minus a 224x224 mean image, no std. The pipeline
+            // subtracts that image's channel means (it varies by about +-15 around them), which works at any input size.
+            Name = ResNet18, FeatureDim = ResNet18Cntk.FeatureChannels, ChannelOrder = ChannelOrder.Bgr, InputRangeMax = 255,
+            Mean = ResNet18Cntk.MeanBgr, Std = [1, 1, 1],
+            WeightsFile = "resnet18-cntk.safetensors",
+            WeightsSource = $"NuGet {ResNet18Package.Id} {ResNet18Package.Version} (MIT), converted from ResNet18.onnx at first use",
+            ProvideWeights = ResNet18OnnxConverter.EnsureConverted,
+        }, s =>
+        {
+            if (s.InputChannels != 3) throw new ArgumentException("ResNet-18 takes 3 input channels.", nameof(s));
+            return new ResNet18Cntk();
+        });
         r.Register(new BackboneSpec
         {
             Name = BNInception, FeatureDim = Models.BNInception.FeatureChannels, ChannelOrder = ChannelOrder.Bgr,
@@ -114,13 +130,18 @@ public sealed class BackboneRegistry
 
     /// <summary>
     /// Builds backbone + embedding head; when <paramref name="weightsPath"/> is given, loads the converted pretrained
-    /// safetensors file into the backbone with the spec's key map (strict by default).
+    /// safetensors file into the backbone with the spec's key map (strict by default), first creating the file with
+    /// <see cref="BackboneSpec.ProvideWeights"/> when it is missing and the backbone can.
     /// </summary>
     public EmbeddingNetwork CreateEmbeddingNetwork(string name, EmbeddingHeadOptions? head = null, string? weightsPath = null,
         bool strict = true, Action<string>? log = null, Func<BackboneSpec, BackboneSpec>? adjust = null)
     {
         var (backbone, spec) = Create(name, adjust);
-        if (weightsPath is not null) LoadPretrained(backbone, spec, weightsPath, strict, log);
+        if (weightsPath is not null)
+        {
+            if (!File.Exists(weightsPath)) spec.ProvideWeights?.Invoke(weightsPath);
+            LoadPretrained(backbone, spec, weightsPath, strict, log);
+        }
         return new EmbeddingNetwork(backbone, spec.FeatureDim, head);
     }
 

@@ -52,4 +52,10 @@ public sealed record BackboneSpec
 
     /// <summary>Where the original weights come from (for documentation).</summary>
     public string? WeightsSource { get; init; }
+
+    /// <summary>
+    /// Writes the converted weights to the given path when that file is missing (set-up at first use, e.g. converting
+    /// the restored NuGet package's ONNX file for <c>resnet18</c>); null when the weights must be converted by hand.
+    /// </summary>
+    public Action<string>? ProvideWeights { get; init; }
 }

@@ -94,6 +94,10 @@ public sealed class EmbeddingHead : nn.Module<Tensor, Tensor>
         };
     }
 
+    // Rooted for the process: an implicit Scalar (`+ 1e-12`) can be finalised by a GC while libtorch reads it
+    // (docs/torchsharp-scalar-race.md); runs on cached features step fast enough to hit that ("Expected false to be true").
+    private static readonly Scalar L2Epsilon = 1e-12;
+
     /// <summary>Proxy-Anchor's <c>l2_norm</c>: <c>x / sqrt(Σx² + 1e-12)</c> along dimension 1.</summary>
-    public static Tensor L2Normalize(Tensor x) => x / (x.square().sum(1, keepdim: true) + 1e-12).sqrt();
+    public static Tensor L2Normalize(Tensor x) => x / x.square().sum(1, keepdim: true).add(L2Epsilon).sqrt();
 }

@@ -43,7 +43,8 @@ public sealed class CalibrateProxyObjective : nn.Module, IProxyObjective
                 nameof(head));
         var proxies = head.Proxies;
         var center = new GlobalCenter(head.NumClasses, Options.QueuePerClass, head.EmbeddingSize, proxies.dtype, proxies.device);
-        similarity = new CalibratedSimilarity(head, center, Options.StartEpoch, Options.Composite, Options.CenterSimilarity);
+        similarity = new CalibratedSimilarity(head, center, Options.StartEpoch, Options.Composite, Options.CenterSimilarity,
+            Options.CenterWeight, Options.CenterClasses);
         this.regularizer = regularizer;
         calibration = CalibrationLoss.From(Options);
         RegisterComponents();
@@ -107,7 +108,7 @@ public sealed class CalibrateProxyObjective : nn.Module, IProxyObjective
 
         if (Options.EnqueueOrder == EnqueueOrder.BeforeLoss) Center.EnqueueNormalized(Normalized(), y);
         var queueCounts = Center.Counts.clone();
-        var sim = similarity.ComputeChecked(embeddings, inverseNorm, epoch);
+        var sim = similarity.ComputeChecked(embeddings, inverseNorm, epoch, y);
         var baseOut = ObjectiveParts.Base(baseLoss, sim.Composite, y, confidences);
 
         var parts = baseOut.PartList.ToList();
@@ -142,6 +143,8 @@ public sealed class CalibrateProxyObjective : nn.Module, IProxyObjective
         Guard.Positive(o.Temperature, nameof(CalibrateProxyOptions.Temperature));
         Guard.Defined(o.Composite, nameof(CalibrateProxyOptions.Composite));
         Guard.Defined(o.CenterSimilarity, nameof(CalibrateProxyOptions.CenterSimilarity));
+        Guard.NonNegative(o.CenterWeight, nameof(CalibrateProxyOptions.CenterWeight));
+        Guard.Defined(o.CenterClasses, nameof(CalibrateProxyOptions.CenterClasses));
         Guard.Defined(o.CalibrationReduction, nameof(CalibrateProxyOptions.CalibrationReduction));
         Guard.Defined(o.CalibrationProxies, nameof(CalibrateProxyOptions.CalibrationProxies));
         Guard.Defined(o.CalibrationClasses, nameof(CalibrateProxyOptions.CalibrationClasses));

@@ -69,6 +69,11 @@ public sealed record CalibrateProxyOptions
     public CompositeMode Composite { get; init; } = CompositeMode.Sum;
     /// <summary>Eq. 3.</summary>
     public CenterSimilarityMode CenterSimilarity { get; init; } = CenterSimilarityMode.MeanCos;
+    /// <summary>β in S = s^p + β·s^g (not in the paper, whose Eq. 2 has β = 1, primary; ≥ 0). A small β keeps s^g from
+    /// swamping s^p when s^g is large for every class.</summary>
+    public double CenterWeight { get; init; } = 1;
+    /// <summary>Which classes of a sample get s^g (all used classes, primary; or the sample's own class only).</summary>
+    public CenterClasses CenterClasses { get; init; } = CenterClasses.All;
     /// <summary>Eq. 4 divisor.</summary>
     public CalibrationReduction CalibrationReduction { get; init; } = CalibrationReduction.ElementMean;
     /// <summary>Eq. 4 proxy form.</summary>

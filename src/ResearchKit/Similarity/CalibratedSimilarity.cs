@@ -23,8 +23,11 @@ public sealed class CalibratedSimilarity : ClassSimilarityHead
     /// <param name="startEpoch">E_s (0-based): the queue is used from this epoch on (default 12).</param>
     /// <param name="composite">Eq. 2 combination.</param>
     /// <param name="centerSimilarity">Eq. 3 form of s^g.</param>
+    /// <param name="centerWeight">β in S = s^p + β·s^g (1 in the paper; ≥ 0).</param>
+    /// <param name="centerClasses">Which classes of a sample get s^g (all used classes, or its own class only).</param>
     public CalibratedSimilarity(ClassSimilarityHead inner, GlobalCenter center, int startEpoch = 12,
-        CompositeMode composite = CompositeMode.Sum, CenterSimilarityMode centerSimilarity = CenterSimilarityMode.MeanCos)
+        CompositeMode composite = CompositeMode.Sum, CenterSimilarityMode centerSimilarity = CenterSimilarityMode.MeanCos,
+        double centerWeight = 1, CenterClasses centerClasses = CenterClasses.All)
         : base(nameof(CalibratedSimilarity))
     {
         this.inner = inner ?? throw new ArgumentNullException(nameof(inner));
@@ -37,6 +40,9 @@ public sealed class CalibratedSimilarity : ClassSimilarityHead
         StartEpoch = startEpoch;
         Composite = Guard.Defined(composite, nameof(composite));
         CenterSimilarity = Guard.Defined(centerSimilarity, nameof(centerSimilarity));
+        Guard.NonNegative(centerWeight, nameof(centerWeight));
+        CenterWeight = centerWeight;
+        CenterClasses = Guard.Defined(centerClasses, nameof(centerClasses));
         RegisterComponents();
     }
 
@@ -55,6 +61,12 @@ public sealed class CalibratedSimilarity : ClassSimilarityHead
     /// <summary>Eq. 3 form of s^g.</summary>
     public CenterSimilarityMode CenterSimilarity { get; }
 
+    /// <summary>β in S = s^p + β·s^g.</summary>
+    public double CenterWeight { get; }
+
+    /// <summary>Which classes of a sample get s^g.</summary>
+    public CenterClasses CenterClasses { get; }
+
     /// <summary>The current epoch, used by <see cref="forward"/> (set it from the training loop).</summary>
     public int Epoch { get; set; }
 
@@ -71,27 +83,31 @@ public sealed class CalibratedSimilarity : ClassSimilarityHead
     public override IEnumerable<Parameter> ProxyParameters() => inner.ProxyParameters();
 
     /// <summary>S (N x C) at the current <see cref="Epoch"/>.</summary>
+    /// <exception cref="InvalidOperationException"><see cref="Similarity.CenterClasses.OwnClass"/>, which needs labels (use <see cref="Compute"/>).</exception>
     public override Tensor forward(Tensor embeddings) => Compute(embeddings, Epoch).Composite;
 
-    /// <summary>S together with its pieces, at <paramref name="epoch"/>.</summary>
-    public CalibratedSimilarityOutput Compute(Tensor embeddings, int epoch)
+    /// <summary>S together with its pieces, at <paramref name="epoch"/>; <paramref name="labels"/> (N) are needed for
+    /// <see cref="Similarity.CenterClasses.OwnClass"/> only.</summary>
+    /// <exception cref="InvalidOperationException">Own-class s^g without labels once the queue is active.</exception>
+    public CalibratedSimilarityOutput Compute(Tensor embeddings, int epoch, Tensor? labels = null)
     {
         ArgumentNullException.ThrowIfNull(embeddings);
+        if (labels is not null) labels = Guard.Labels(labels, embeddings.shape[0], NumClasses, nameof(labels));
         if (inner is ProxySimilarity proxyHead)
         {
             proxyHead.CheckEmbeddings(embeddings, nameof(embeddings));
             Guard.SameDevice(embeddings, center.Entries, nameof(embeddings), "the queue");
-            return ComputeChecked(embeddings, TensorMath.InverseNorm(embeddings), epoch);
+            return ComputeChecked(embeddings, TensorMath.InverseNorm(embeddings), epoch, labels);
         }
         Guard.SameDevice(embeddings, center.Entries, nameof(embeddings), "the queue");
-        return ComputeChecked(embeddings, null, epoch);
+        return ComputeChecked(embeddings, null, epoch, labels);
     }
 
     /// <summary>
     /// <see cref="Compute"/> on validated embeddings; <paramref name="inverseNorm"/> (1/||x|| per row) is reused when given,
     /// so a training step computes it once.
     /// </summary>
-    internal CalibratedSimilarityOutput ComputeChecked(Tensor embeddings, Tensor? inverseNorm, int epoch)
+    internal CalibratedSimilarityOutput ComputeChecked(Tensor embeddings, Tensor? inverseNorm, int epoch, Tensor? labels = null)
     {
         var sp = inverseNorm is not null && inner is ProxySimilarity proxyHead
             ? proxyHead.FromEmbeddings(embeddings, inverseNorm)
@@ -102,14 +118,33 @@ public sealed class CalibratedSimilarity : ClassSimilarityHead
         var means = center.Means();
         var used = center.NonEmpty();
         var sg = CenterSimilarityFromMeans(embeddings, inverseNorm ?? TensorMath.InverseNorm(embeddings), means);
-        var composite = Composite switch
-        {
-            // Empty classes have ḡ = 0, hence s^g = 0: the sum needs no mask.
-            CompositeMode.Sum => sp + sg,
-            _ => where(used.unsqueeze(0), (sp + sg) / 2, sp),
-        };
+        var composite = CenterClasses == CenterClasses.All && CenterWeight == 1 && CenterSimilarity != CenterSimilarityMode.CenteredCos
+            ? Composite switch
+            {
+                // Empty classes have ḡ = 0, hence s^g = 0: the primary sum needs no mask.
+                CompositeMode.Sum => sp + sg,
+                _ => where(used.unsqueeze(0), (sp + sg) / 2, sp),
+            }
+            : Combine(sp, sg, AddedWhere(used, labels, sp.shape[0]));
         return new CalibratedSimilarityOutput(composite, sp, sg, used, true, means);
     }
+
+    // (N x C) where s^g enters S: used classes, and with OwnClass only each sample's own class.
+    private Tensor AddedWhere(Tensor used, Tensor? labels, long n)
+    {
+        var mask = used.unsqueeze(0).expand(n, NumClasses);
+        if (CenterClasses == CenterClasses.All) return mask;
+        if (labels is null)
+            throw new InvalidOperationException("CenterClasses.OwnClass adds s^g at each sample's own class: pass the labels to Compute.");
+        return mask.logical_and(nn.functional.one_hot(labels, NumClasses).to_type(ScalarType.Bool));
+    }
+
+    // S = s^p + β·s^g where added (Sum), or (s^p + β·s^g) / 2 there and s^p elsewhere (Mean).
+    private Tensor Combine(Tensor sp, Tensor sg, Tensor added) => Composite switch
+    {
+        CompositeMode.Sum => sp + where(added, sg * CenterWeight, zeros_like(sg)),
+        _ => where(added, (sp + sg * CenterWeight) / 2, sp),
+    };
 
     /// <summary>
     /// s^g (N x C) from the current queue state, whether or not the queue is active: the mean cosine to each class's
@@ -125,8 +160,18 @@ public sealed class CalibratedSimilarity : ClassSimilarityHead
 
     private Tensor CenterSimilarityFromMeans(Tensor embeddings, Tensor inverseNorm, Tensor means)
     {
+        if (CenterSimilarity == CenterSimilarityMode.CenteredCos) return CenteredCosine(embeddings * inverseNorm, means.detach());
         var g = CenterSimilarity == CenterSimilarityMode.MeanCos ? means : TensorMath.Normalize(means);
         return embeddings.matmul(g.detach().t()) * inverseNorm;   // x̂ ḡᵀ
+    }
+
+    // cos(x̂ − μ, ḡ_c − μ), μ the count-weighted mean of the class means (= the mean of every queued entry); 0 for empty classes.
+    private Tensor CenteredCosine(Tensor normalized, Tensor means)
+    {
+        var counts = center.Counts.to_type(means.dtype).unsqueeze(1);
+        var mu = (means * counts).sum(0, keepdim: true) / counts.sum().clamp_min(1);
+        var g = TensorMath.Normalize(means - mu) * center.NonEmpty().to_type(means.dtype).unsqueeze(1);
+        return TensorMath.Normalize(normalized - mu).matmul(g.t());
     }
 }
 

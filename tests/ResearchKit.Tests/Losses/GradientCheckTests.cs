@@ -103,6 +103,11 @@ public class GradientCheckTests
         { "pa", "mean", "cos_to_mean" },
         { "nca_exclude", "sum", "cos_to_mean" },
         { "softtriple", "sum", "mean_cos" },
+        // Readings that are not the paper's (issue 13): centred s^g, β = 0.25, own class only.
+        { "pa", "sum", "centered_cos" },
+        { "pa", "sum", "beta_0.25" },
+        { "pa", "mean", "own_class" },
+        { "pa", "sum", "centered_cos+own_class+beta_0.25" },
     };
 
     [Theory]
@@ -117,7 +122,10 @@ public class GradientCheckTests
         {
             QueuePerClass = 3, StartEpoch = 2, Temperature = st ? 0.1 : 1.0,
             Composite = composite == "mean" ? CompositeMode.Mean : CompositeMode.Sum,
-            CenterSimilarity = sg == "cos_to_mean" ? CenterSimilarityMode.CosToMean : CenterSimilarityMode.MeanCos,
+            CenterSimilarity = sg == "cos_to_mean" ? CenterSimilarityMode.CosToMean
+                : sg.Contains("centered_cos") ? CenterSimilarityMode.CenteredCos : CenterSimilarityMode.MeanCos,
+            CenterWeight = sg.Contains("beta_0.25") ? 0.25 : 1,
+            CenterClasses = sg.Contains("own_class") ? CenterClasses.OwnClass : CenterClasses.All,
         };
         var objective = new CalibrateProxyObjective(Head(g, 3, options.Temperature), MakeLoss(lossName), options,
             st ? new SoftTripleRegularizer(0.2) : null);

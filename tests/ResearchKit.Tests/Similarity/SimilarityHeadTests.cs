@@ -99,6 +99,48 @@ public class SimilarityHeadTests
     }
 
     [Fact]
+    public void Readings_beyond_the_paper_weighted_centred_and_own_class_s_g_have_their_stated_values()
+    {
+        using var scope = NewDisposeScope();
+        var g = new Generator(23);
+        var inner = new ProxySimilarity(randn(new long[] { 3, 4 }, ScalarType.Float64, generator: g));
+        var center = new GlobalCenter(3, 2, 4, ScalarType.Float64);
+        var entries = randn(new long[] { 3, 4 }, ScalarType.Float64, generator: g);
+        center.Enqueue(entries, tensor(new long[] { 0, 2, 0 }));   // class 1 empty
+        var x = randn(new long[] { 5, 4 }, ScalarType.Float64, generator: g);
+        var y = tensor(new long[] { 0, 1, 2, 2, 0 });
+        var sp = inner.call(x);
+        var sg = new CalibratedSimilarity(inner, center, 0).CenterSimilarityOf(x);
+
+        // β: S = s^p + β s^g (Sum), (s^p + β s^g) / 2 on used classes (Mean).
+        var weighted = new CalibratedSimilarity(inner, center, 0, centerWeight: 0.25).Compute(x, 0).Composite;
+        Assert.True(weighted.allclose(sp + 0.25 * sg, 1e-14, 1e-15));
+        var weightedMean = new CalibratedSimilarity(inner, center, 0, CompositeMode.Mean, centerWeight: 0.25).Compute(x, 0).Composite;
+        Assert.True(weightedMean[.., 2].allclose((sp[.., 2] + 0.25 * sg[.., 2]) / 2, 1e-14, 1e-15));
+        Assert.True(weightedMean[.., 1].allclose(sp[.., 1], 0, 0));
+
+        // Centred: cos(x̂ − μ, ḡ_c − μ), μ = mean of all three stored entries (normalised on entry); 0 for the empty class.
+        var stored = nn.functional.normalize(entries, dim: 1);
+        var mu = stored.mean([0]);
+        var xc = nn.functional.normalize(nn.functional.normalize(x, dim: 1) - mu, dim: 1);
+        var g0 = nn.functional.normalize((stored[0] + stored[2]) / 2 - mu, dim: 0);
+        var g2 = nn.functional.normalize(stored[1] - mu, dim: 0);
+        var centred = new CalibratedSimilarity(inner, center, 0, centerSimilarity: CenterSimilarityMode.CenteredCos).Compute(x, 0);
+        Assert.True(centred.CenterSimilarity![.., 0].allclose(xc.matmul(g0), 1e-12, 1e-13));
+        Assert.True(centred.CenterSimilarity[.., 2].allclose(xc.matmul(g2), 1e-12, 1e-13));
+        Assert.True(centred.CenterSimilarity[.., 1].allclose(zeros(5, ScalarType.Float64), 0, 0));
+        Assert.True(centred.Composite.allclose(sp + centred.CenterSimilarity, 1e-14, 1e-15));
+
+        // Own class: s^g only at (i, y_i), and only where that class's queue is used (sample 1's class 1 is empty).
+        var own = new CalibratedSimilarity(inner, center, 0, centerClasses: CenterClasses.OwnClass).Compute(x, 0, y).Composite;
+        var onehot = nn.functional.one_hot(y, 3).to_type(ScalarType.Float64) * center.NonEmpty().to_type(ScalarType.Float64);
+        Assert.True(own.allclose(sp + sg * onehot, 1e-14, 1e-15));
+        Assert.True(own[1].allclose(sp[1], 0, 0));
+        Assert.Throws<InvalidOperationException>(() => new CalibratedSimilarity(inner, center, 0, centerClasses: CenterClasses.OwnClass).call(x));
+        Assert.Throws<ArgumentOutOfRangeException>(() => new CalibratedSimilarity(inner, center, 0, centerWeight: -1));
+    }
+
+    [Fact]
     public void Enqueue_order_decides_which_queue_state_the_loss_sees()
     {
         using var scope = NewDisposeScope();

@@ -8,10 +8,11 @@ public class ExperimentRegistryTests(GlyphsTinyFixture fixture) : IClassFixture<
     [Fact]
     public void Every_experiment_runs_at_a_short_smoke_profile_and_tabulates_one_row_per_variant()
     {
-        // The smoke profile cut to one epoch so all 35 variants run in the test's time.
+        // The smoke profile cut to one epoch so the paper's 48 variants, and the study's Fig. 3 claim (13, per epoch), run
+        // in the test's time; the other study claims are checked by their plans (below), their runs are the same machinery.
         var profile = Profiles.Smoke with { Base = Profiles.Smoke.Base with { Epochs = 1, EvalEveryEpochs = 1 } };
         using var dir = new TempDir();
-        foreach (var experiment in ExperimentRegistry.All)
+        foreach (var experiment in ExperimentRegistry.All.Where(e => !CpStudy.Experiments.Contains(e) || e.Name == "study-ii"))
         {
             var table = ExperimentRunner.Run(experiment, profile, dir.Path, seeds: 1, options: new TrainerOptions { Dataset = fixture.Dataset });
             Assert.Equal(experiment.Variants.Select(v => v.Name), table.Frame["variant"].Cast<string>());
@@ -65,5 +66,40 @@ public class ExperimentRegistryTests(GlyphsTinyFixture fixture) : IClassFixture<
         var fig3 = ExperimentRegistry.Get("fig3").Plan(p, 1).Single(r => r.Dataset == p.Datasets[0] && r.Variant == "CP+PA");
         Assert.Equal((int)Math.Round(12 * p.Base.Epochs / 60.0), fig3.Config.Loss.Cp.StartEpoch);
         Assert.Equal(fig3.Config.Loss.Cp.StartEpoch, ExperimentRegistry.Fig3StartEpoch(p));
+    }
+
+    [Theory]
+    [InlineData("default")]
+    [InlineData("pretrained-frozen")]
+    [InlineData("pretrained-layer4")]
+    public void Study_rows_are_the_primary_reading_changed_only_where_the_reading_says(string profileName)
+    {
+        var profile = Profiles.Get(profileName);
+        var table1 = ExperimentRegistry.Get("table1").Plan(profile, 1).ToDictionary(r => r.Variant, r => r.Config);
+        var study = ExperimentRegistry.Get("study-i").Plan(profile, 1).ToDictionary(r => r.Variant, r => r.Config);
+        // The primary reading's rows are Table I's rows: the study does not change the primary reading.
+        Assert.Equal(table1["PA (s^p only)"], study["PA"]);
+        Assert.Equal(table1["PA + s^g"], study["primary | s^g"]);
+        Assert.Equal(table1["PA + s^g + L_cal"], study["primary | s^g + L_cal"]);
+        var primary = study["primary | s^g + L_cal"].Loss;
+        Assert.Equal(primary.Cp with { CenterSimilarity = ResearchKit.Similarity.CenterSimilarityMode.CenteredCos }, study["sg=centered | s^g + L_cal"].Loss.Cp);
+        Assert.Equal(primary.Cp with { CenterWeight = 0.1 }, study["beta=0.1 | s^g + L_cal"].Loss.Cp);
+        Assert.Equal(primary.Cp with { CenterClasses = ResearchKit.Similarity.CenterClasses.OwnClass }, study["sg=own_class | s^g + L_cal"].Loss.Cp);
+        Assert.Equal(primary.Cp with { Lambda = 100 }, study["lambda=100 | s^g + L_cal"].Loss.Cp);
+        Assert.Equal(primary.ProxyAnchor with { Alpha = 16, Margin = 0.2 }, study["pa_rescaled | s^g + L_cal"].Loss.ProxyAnchor);
+        Assert.DoesNotContain("lambda=10 | s^g", study.Keys);      // λ readings have no λ = 0 row of their own
+        Assert.DoesNotContain("T=0.1 | s^g + L_cal", study.Keys);  // nor K = 1 rows for readings that need K > 1
+
+        foreach (var e in CpStudy.Experiments)
+        {
+            var plan = e.Plan(profile, 3);
+            Assert.Equal(e.Variants.Count * 3, plan.Count);
+            Assert.Equal(e.Variants.Count, e.Variants.Select(v => v.Name).Distinct().Count());
+            Assert.All(plan, r => Assert.Equal(profile.Base.Backbone, r.Config.Backbone));
+        }
+        var k3 = ExperimentRegistry.Get("study-iii").Plan(profile, 1).ToDictionary(r => r.Variant, r => r.Config.Loss);
+        Assert.Equal((true, 3, 0.1), (k3["T=0.1 | CP K=3"].CalibrateProxy, k3["T=0.1 | CP K=3"].Cp.ProxiesPerClass, k3["T=0.1 | CP K=3"].Cp.Temperature));
+        var noisy = ExperimentRegistry.Get("study-v").Plan(profile, 1).Single(r => r.Variant == "sg=centered | CP noise=50%").Config;
+        Assert.Equal(0.5, noisy.LabelNoiseRate);
     }
 }
