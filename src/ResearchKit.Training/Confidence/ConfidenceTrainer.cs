@@ -1,4 +1,5 @@
 using ResearchKit.Training.Config;
+using ResearchKit.Training.Optimization;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -47,7 +48,8 @@ public static class ConfidenceTrainer
         module.to(device);   // before the optimizer: .to() replaces parameter objects
         module.SetStandardization(features);
         module.SetPriorBias(y);
-        using var optimizer = optim.AdamW(module.parameters(), config.LearningRate, 0.9, 0.999, 1e-8, config.WeightDecay);
+        using var optimizer = new StableAdamW([new TorchSharp.Modules.AdamW.ParamGroup(module.parameters(), config.LearningRate, 0.9, 0.999, 1e-8, config.WeightDecay)],
+            config.LearningRate, 0.9, 0.999, 1e-8, config.WeightDecay);
         using var generator = new Generator((ulong)seed);
         using var x = features.detach().to(ScalarType.Float32);
         using var targets = nn.functional.one_hot(y, numClasses).to(ScalarType.Float32);

@@ -1,4 +1,5 @@
 using ResearchKit.Training.Config;
+using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
 
@@ -65,7 +66,14 @@ public static class Freezing
     {
         if (clipValue < 0) throw new ArgumentOutOfRangeException(nameof(clipValue), clipValue, "Expected a bound >= 0 (0 disables clipping).");
         if (clipValue == 0) return;
-        var withGrad = parameters.Where(p => p.grad is not null).ToList();
-        if (withGrad.Count > 0) nn.utils.clip_grad_value_(withGrad, clipValue);
+        // nn.utils.clip_grad_value_ with the bounds rooted for the native calls (its implicit Scalars race the GC:
+        // docs/torchsharp-scalar-race.md).
+        using var low = (-clipValue).ToScalar();
+        using var high = clipValue.ToScalar();
+        foreach (var p in parameters)
+        {
+            using var grad = p.grad;
+            grad?.clamp_(low, high);
+        }
     }
 }

@@ -80,6 +80,6 @@ public static class OptimizerFactory
             roles.Add(role);
         }
         if (list.Count == 0) throw new ArgumentException("Expected at least one parameter to optimize.", nameof(groups));
-        return new OptimizerSetup(new TorchSharp.Modules.AdamW(list, lr, 0.9, 0.999, 1e-8, weightDecay), roles);
+        return new OptimizerSetup(new StableAdamW(list, lr, 0.9, 0.999, 1e-8, weightDecay), roles);
     }
 }
