@@ -72,8 +72,7 @@ public static class Freezing
         using var high = clipValue.ToScalar();
         foreach (var p in parameters)
         {
-            using var grad = p.grad;
-            grad?.clamp_(low, high);
+            p.grad?.clamp_(low, high);
         }
     }
 }
