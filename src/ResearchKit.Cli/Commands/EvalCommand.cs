@@ -1,4 +1,5 @@
 using System.CommandLine;
+using ResearchKit.Metrics;
 using ResearchKit.Training.Engine;
 
 namespace ResearchKit.Cli.Commands;
@@ -17,7 +18,8 @@ public static class EvalCommand
         {
             var result = CheckpointEvaluation.Evaluate(parse.GetValue(checkpoint)!, parse.GetValue(nmi), dataRoot: parse.GetValue(dataRoot));
             Console.WriteLine($"{result.Checkpoint} on {result.Dataset} test ({result.TestImages} images, {result.TestClasses} classes):");
-            foreach (var (k, v) in result.Metrics.OrderBy(kv => kv.Key)) Console.WriteLine($"  {k} = {v:F4}");
+            foreach (var (m, v) in RetrievalMetrics.Values(result.Result))
+                Console.WriteLine(FormattableString.Invariant($"  {m.Label} = {m.Shown(v):F2}{(m.IsPercent ? " %" : "")}  ({m.Key})"));
             return 0;
         });
         return cmd;

@@ -2,6 +2,8 @@ using System.Text.Json;
 using ResearchKit.Training.Config;
 using ResearchKit.Training.Engine;
 using ResearchKit.Training.Experiments;
+using ResearchKit.Metrics;
+using ResearchKit.Training.Runs;
 
 namespace ResearchKit.Training.Tests.Engine;
 
@@ -14,9 +16,9 @@ public class ExperimentTableTests
     {
         var dir = Path.Combine(folder, new PlannedRun(experiment.Name, dataset, variant, seed, profile.Base).RelativePath);
         Directory.CreateDirectory(dir);
-        File.WriteAllText(Path.Combine(dir, RunLabel.FileName),
+        File.WriteAllText(Path.Combine(dir, RunLayout.Label),
             JsonSerializer.Serialize(new RunLabel(experiment.Name, profile.Name, dataset, variant, seed), TrainingConfigJson.Options));
-        var metrics = experiment.Metrics.ToDictionary(m => m, m => m == R1 ? r1 : 0.25);
+        var metrics = experiment.Metrics.ToDictionary(m => m.Key, m => m.Key == R1 ? r1 : 0.25);
         File.WriteAllText(Path.Combine(dir, "result.json"),
             JsonSerializer.Serialize(new TrainingResult(dir, true, 8, 100, metrics, TrainingTimings.Zero), TrainingConfigJson.Options));
     }
@@ -61,7 +63,7 @@ public class ExperimentTableTests
 
         Assert.Equal(new[] { "R@1 (%)", "paper R@1" }, df.Columns.Select(c => c.Name).Skip(3).Take(2));
         Assert.Equal("70.0", df["R@1 (%)"][0]);
-        Assert.Equal(table1.Paper.Get("cub", "PA + s^g + L_cal", R1), (double?)df["paper R@1"][0]);
+        Assert.Equal(table1.Paper.Get("cub", table1.Variant("PA + s^g + L_cal"), RetrievalMetrics.RecallAt(1)), (double?)df["paper R@1"][0]);
     }
 
     [Fact]
@@ -106,7 +108,7 @@ public class ExperimentTableTests
     {
         var plan = experiment.Plan(profile, 1);
         Directory.CreateDirectory(folder);
-        File.WriteAllText(Path.Combine(folder, ExperimentPlan.FileName), JsonSerializer.Serialize(new ExperimentPlan(experiment.Name, profile.Name, 1,
+        File.WriteAllText(Path.Combine(folder, RunLayout.Plan), JsonSerializer.Serialize(new ExperimentPlan(experiment.Name, profile.Name, 1,
             plan.Select(p => new PlannedRunEntry(p.Dataset, p.Variant, p.Seed, p.RelativePath)).ToList()), TrainingConfigJson.Options));
     }
 
@@ -117,7 +119,7 @@ public class ExperimentTableTests
         var folder = Table1Smoke(dir, ("PA (s^p only)", 1, 0.50), ("PA + s^g", 1, 0.40));
         WritePlan(folder, ExperimentRegistry.Get("table1"), Profiles.Smoke);
         // Killed between result.json and experiment.json: the plan still says what the run is.
-        File.Delete(Path.Combine(RunFolder(folder, "PA + s^g", 1), RunLabel.FileName));
+        File.Delete(Path.Combine(RunFolder(folder, "PA + s^g", 1), RunLayout.Label));
 
         var table = ExperimentTable.Build(folder);
 
@@ -133,7 +135,7 @@ public class ExperimentTableTests
         using var dir = new TempDir();
         var folder = Table1Smoke(dir, ("PA (s^p only)", 1, 0.50), ("PA + s^g", 1, 0.40));
         var unlabelled = RunFolder(folder, "PA + s^g", 1);
-        File.Delete(Path.Combine(unlabelled, RunLabel.FileName));
+        File.Delete(Path.Combine(unlabelled, RunLayout.Label));
 
         var table = ExperimentTable.Build(folder);
 

@@ -34,10 +34,10 @@ public class TrainerTests(GlyphsTinyFixture fixture) : IClassFixture<GlyphsTinyF
         var c = Trainer.Train(Quick with { Seed = 2 }, dir.File("c"), Options());
         Assert.True(a.Completed);
         Assert.Equal(a.FinalMetrics.OrderBy(kv => kv.Key), b.FinalMetrics.OrderBy(kv => kv.Key));
-        Assert.NotEqual(a.FinalMetrics[RetrievalResult.Names.MapAtR], c.FinalMetrics[RetrievalResult.Names.MapAtR]);
+        Assert.NotEqual(a.FinalMetrics[RetrievalMetrics.MapAtR.Key], c.FinalMetrics[RetrievalMetrics.MapAtR.Key]);
         var rows = RunDirectory.ReadEpochs(dir.File("a"));
         Assert.Equal(3, rows.Count);
-        Assert.All(rows, r => Assert.True(r.ContainsKey(Trainer.DeviationMetric) && r.ContainsKey(RetrievalResult.Names.MapAtR)));
+        Assert.All(rows, r => Assert.True(r.ContainsKey(RunMetrics.Deviation.Key) && r.ContainsKey(RetrievalMetrics.MapAtR.Key)));
     }
 
     [Theory]
@@ -71,8 +71,8 @@ public class TrainerTests(GlyphsTinyFixture fixture) : IClassFixture<GlyphsTinyF
         using var scope = NewDisposeScope();
         var raw = RawPixelBaseline.Embeddings(fixture.Dataset.Test, 32);
         var baseline = RetrievalEvaluator.Evaluate(raw, fixture.Dataset.Test.Labels());
-        Assert.True(result.FinalMetrics[RetrievalResult.Names.MapAtR] > baseline.MapAtR,
-            $"{(calibrateProxy ? "CP+PA" : "PA")} MAP@R {result.FinalMetrics[RetrievalResult.Names.MapAtR]:F4} vs raw pixels {baseline.MapAtR:F4}");
+        Assert.True(result.FinalMetrics[RetrievalMetrics.MapAtR.Key] > baseline.MapAtR,
+            $"{(calibrateProxy ? "CP+PA" : "PA")} MAP@R {result.FinalMetrics[RetrievalMetrics.MapAtR.Key]:F4} vs raw pixels {baseline.MapAtR:F4}");
     }
 
     [Fact]
@@ -84,8 +84,9 @@ public class TrainerTests(GlyphsTinyFixture fixture) : IClassFixture<GlyphsTinyF
         var ckpt = new CheckpointStore(Path.Combine(dir.File("run"), "checkpoints")).PathFor(cfg.Epochs);
         var eval = CheckpointEvaluation.Evaluate(ckpt, dataset: fixture.Dataset);
         Assert.Equal(fixture.Dataset.Test.Count, eval.TestImages);
-        foreach (var name in new[] { RetrievalResult.Names.MapAtR, RetrievalResult.Names.PrecisionAt1, RetrievalResult.Names.RPrecision })
-            Assert.Equal(result.FinalMetrics[name], eval.Metrics[name], 12);
+        foreach (var metric in new[] { RetrievalMetrics.MapAtR, RetrievalMetrics.PrecisionAt1, RetrievalMetrics.RPrecision })
+            Assert.Equal(result.FinalMetrics[metric.Key], RetrievalMetrics.Read(eval.Result, metric)!.Value, 12);
+        Assert.Equal(result.Retrieval, eval.Result);   // the typed final evaluation is the checkpoint's, field for field
         Assert.Throws<FileNotFoundException>(() => CheckpointEvaluation.Evaluate(Path.Combine(dir.Path, "missing.ckpt")));
     }
 
