@@ -47,7 +47,7 @@ public static class ExperimentCells
     }
 
     /// <summary>Data set <paramref name="name"/> from the registry, loaded once per process.</summary>
-    public static ZeroShotDataset LoadDataset(string name) => LoadedDatasets.GetOrAdd(name, n => DatasetRegistry.Load(n));
+    public static ZeroShotDataset LoadDataset(string name) => LoadedDatasets.GetOrAdd(name, n => DatasetRegistry.Default.Load(n));
 
     /// <summary>
     /// Trains the runs of registry experiment <paramref name="experimentName"/> that <paramref name="resultsDir"/> does not

@@ -15,7 +15,7 @@ public sealed class PretrainedGlyphsFixture : IDisposable
 {
     private readonly ConvertedResNet18 converted = new();
 
-    public ZeroShotDataset Dataset { get; } = DatasetRegistry.Load("glyphs-tiny");
+    public ZeroShotDataset Dataset { get; } = DatasetRegistry.Default.Load("glyphs-tiny");
     public string Weights => converted.WeightsPath;
     /// <summary>A feature cache shared by the tests that do not test cache misses (the extraction is their main cost).</summary>
     public string Cache => converted.Scratch("cache");

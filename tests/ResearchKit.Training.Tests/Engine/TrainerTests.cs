@@ -11,7 +11,7 @@ namespace ResearchKit.Training.Tests.Engine;
 /// <summary>glyphs-tiny, rendered once for all trainer tests.</summary>
 public sealed class GlyphsTinyFixture
 {
-    public ZeroShotDataset Dataset { get; } = DatasetRegistry.Load("glyphs-tiny");
+    public ZeroShotDataset Dataset { get; } = DatasetRegistry.Default.Load("glyphs-tiny");
 }
 
 public class TrainerTests(GlyphsTinyFixture fixture) : IClassFixture<GlyphsTinyFixture>
