@@ -7,7 +7,7 @@ namespace ResearchKit.Cli.Commands;
 /// <summary><c>researchkit eval --checkpoint file</c>: retrieval metrics of a checkpoint on its data set's held-out classes.</summary>
 public static class EvalCommand
 {
-    /// <summary>Builds the command.</summary>
+    /// <summary>The command with its arguments, options and action, for the root command to add.</summary>
     public static Command Build()
     {
         var checkpoint = new Option<string>("--checkpoint") { Description = "A checkpoint (runs/.../checkpoints/epoch-NNNN.ckpt).", Required = true };

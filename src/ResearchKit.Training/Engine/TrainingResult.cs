@@ -29,7 +29,7 @@ public sealed record TrainingTimings(double Data, double Forward, double Backwar
 }
 
 /// <summary>The outcome of <see cref="Trainer.Train"/> or <see cref="Trainer.Resume"/>.</summary>
-/// <param name="RunDirectory">The run folder.</param>
+/// <param name="RunDirectory">The run folder (absolute); <see cref="RunLayout"/> names its files.</param>
 /// <param name="Completed">False when stopped early (cancellation or step limit); resume it to finish.</param>
 /// <param name="EpochsCompleted">Epochs finished (and checkpointed).</param>
 /// <param name="Steps">Optimizer steps taken in total.</param>

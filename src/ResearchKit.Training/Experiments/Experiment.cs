@@ -55,11 +55,11 @@ public sealed record PaperOptimum(string Sweep, string Description, IReadOnlyLis
 }
 
 /// <summary>One planned training run of an experiment.</summary>
-/// <param name="Experiment">Experiment name.</param>
-/// <param name="Dataset">Data set.</param>
-/// <param name="Variant">Variant name.</param>
-/// <param name="Seed">Seed.</param>
-/// <param name="Config">The resolved config.</param>
+/// <param name="Experiment">Registry name of the experiment.</param>
+/// <param name="Dataset">Data set the run trains on.</param>
+/// <param name="Variant">Name of the table row.</param>
+/// <param name="Seed">Seed of the run, 1-based.</param>
+/// <param name="Config">The config the run trains with: the profile's base config for the data set and seed, changed by the variant.</param>
 public sealed record PlannedRun(string Experiment, string Dataset, string Variant, int Seed, TrainingConfig Config)
 {
     /// <summary>Run folder relative to the experiment's output folder.</summary>
@@ -68,8 +68,8 @@ public sealed record PlannedRun(string Experiment, string Dataset, string Varian
 
 /// <summary>A named experiment: a grid of variants × data sets × seeds, the metrics its table shows, and the paper's numbers.</summary>
 /// <param name="Name">Name used on the command line (<c>table1</c>, …).</param>
-/// <param name="Description">One line.</param>
-/// <param name="Variants">Table rows.</param>
+/// <param name="Description">One line for <c>researchkit list</c> and the table's heading.</param>
+/// <param name="Variants">Table rows, in table order.</param>
 /// <param name="Metrics">Metric columns of the table.</param>
 /// <param name="Paper">The paper's numbers (shown for the <c>paper</c> profile).</param>
 /// <param name="PaperDatasets">Data sets at the <c>paper</c> profile when they differ from the profile's (Table IV adds SOP).</param>

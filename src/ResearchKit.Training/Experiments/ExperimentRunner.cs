@@ -28,19 +28,19 @@ public readonly record struct Shard(int Index, int Count)
 }
 
 /// <summary>What a run folder of an experiment is (written as <see cref="RunLayout.Label"/> next to the run's config).</summary>
-/// <param name="Experiment">Experiment name.</param>
-/// <param name="Profile">Profile name.</param>
-/// <param name="Dataset">Data set.</param>
-/// <param name="Variant">Variant (table row).</param>
-/// <param name="Seed">Seed.</param>
+/// <param name="Experiment">Registry name of the experiment (<see cref="ExperimentRegistry.Get"/>).</param>
+/// <param name="Profile">Registry name of the profile (<see cref="Profiles.Get"/>).</param>
+/// <param name="Dataset">Data set the run trained on.</param>
+/// <param name="Variant">Name of the table row (<see cref="Experiment.Variant"/>).</param>
+/// <param name="Seed">Seed of the run, 1-based.</param>
 public sealed record RunLabel(string Experiment, string Profile, string Dataset, string Variant, int Seed);
 
 /// <summary>
 /// An experiment folder's plan (<see cref="RunLayout.Plan"/>): which runs make its table, so <c>report</c> can say which are missing
 /// (unfinished, or finished but unlabelled) whatever shards wrote the folder. Same content for every shard.
 /// </summary>
-/// <param name="Experiment">Experiment name.</param>
-/// <param name="Profile">Profile name.</param>
+/// <param name="Experiment">Registry name of the experiment.</param>
+/// <param name="Profile">Registry name of the profile.</param>
 /// <param name="Seeds">Seeds per configuration.</param>
 /// <param name="Runs">The runs, in plan order (shard i of n owns those with index ≡ i mod n).</param>
 public sealed record ExperimentPlan(string Experiment, string Profile, int Seeds, IReadOnlyList<PlannedRunEntry> Runs)
@@ -71,9 +71,9 @@ public sealed record ExperimentPlan(string Experiment, string Profile, int Seeds
 }
 
 /// <summary>One run of an <see cref="ExperimentPlan"/>.</summary>
-/// <param name="Dataset">Data set.</param>
-/// <param name="Variant">Variant (table row).</param>
-/// <param name="Seed">Seed.</param>
+/// <param name="Dataset">Data set the run trains on.</param>
+/// <param name="Variant">Name of the table row.</param>
+/// <param name="Seed">Seed of the run, 1-based.</param>
 /// <param name="Path">Run folder relative to the experiment folder.</param>
 public sealed record PlannedRunEntry(string Dataset, string Variant, int Seed, string Path);
 
@@ -98,9 +98,9 @@ public static class ExperimentRunner
     /// own lock too (shards of different counts may overlap). A run folder whose run never started is started afresh with
     /// the plan's config; one that started is resumed, refusing a plan whose recipe changed since (only the device may).
     /// </summary>
-    /// <param name="experiment">The experiment.</param>
-    /// <param name="profile">The profile.</param>
-    /// <param name="outRoot">Output root.</param>
+    /// <param name="experiment">The experiment (possibly with fewer variants than the registry's); the returned table is its.</param>
+    /// <param name="profile">The profile (possibly cut to fewer epochs); the returned table is its.</param>
+    /// <param name="outRoot">Output root; the experiment's folder is <see cref="OutputFolder"/> under it.</param>
     /// <param name="seeds">Seeds per config (null = the profile's default).</param>
     /// <param name="shard">This process's shard.</param>
     /// <param name="device">Device override (null keeps the profile's).</param>

@@ -14,9 +14,10 @@ namespace ResearchKit.Training.Experiments;
 /// percentages in %, as their <see cref="MetricDefinition"/> says), the seed count, and the paper's number for the <c>paper</c>
 /// profile. Built from the run folders, so shards written by separate processes merge by building it over their common folder.
 /// </summary>
-/// <param name="Experiment">The experiment.</param>
-/// <param name="Profile">The profile.</param>
-/// <param name="Frame">The table.</param>
+/// <param name="Experiment">The experiment that ran (a notebook's filtered variants included): its metrics are the columns.</param>
+/// <param name="Profile">The profile it ran at (a cut run's epochs included); paper numbers appear when it has them.</param>
+/// <param name="Frame">The numbers: data set, variant, seeds, then per metric <see cref="MeanColumn"/>, <see cref="SdColumn"/> and, with paper
+/// numbers, <see cref="PaperColumn"/>; also written to <see cref="CsvPath"/>.</param>
 /// <param name="PerEpoch">Per-epoch means (data set, variant, epoch, metric means), for experiments that plot curves; else null.</param>
 /// <param name="CsvPath">Where <see cref="Frame"/> was saved.</param>
 public sealed record ExperimentTable(Experiment Experiment, ExperimentProfile Profile, DataFrame Frame, DataFrame? PerEpoch, string CsvPath)
@@ -52,7 +53,7 @@ public sealed record ExperimentTable(Experiment Experiment, ExperimentProfile Pr
     /// (<see cref="RunLayout.Table"/>) for the registry's experiment and profile the folder's plan or labels name
     /// (<c>researchkit report</c>). Finished runs of a variant the experiment no longer has are listed in <see cref="Missing"/>.
     /// </summary>
-    /// <param name="folder">The experiment folder.</param>
+    /// <param name="folder">The experiment folder (<see cref="ExperimentRunner.OutputFolder"/>).</param>
     /// <param name="requireRuns">Throw when no run has finished yet (report); false gives an empty table (a shard's first run).</param>
     /// <exception cref="ArgumentException">The folder holds no runs (or none finished, with <paramref name="requireRuns"/>), or runs of
     /// more than one experiment/profile.</exception>
@@ -189,7 +190,7 @@ public sealed record ExperimentTable(Experiment Experiment, ExperimentProfile Pr
     private static DataFrame EpochSeries(Experiment experiment, List<(string Dir, RunLabel Label)> runs)
     {
         var rows = runs.SelectMany(r => RunDirectory.ReadEpochs(r.Dir).Select(e => (r.Label, Row: e)))
-            .GroupBy(x => (x.Label.Dataset, x.Label.Variant, Epoch: (int)x.Row["epoch"]!))
+            .GroupBy(x => (x.Label.Dataset, x.Label.Variant, x.Row.Epoch))
             .OrderBy(g => g.Key.Dataset).ThenBy(g => g.Key.Variant).ThenBy(g => g.Key.Epoch).ToList();
         var columns = new List<DataFrameColumn>
         {
@@ -198,8 +199,7 @@ public sealed record ExperimentTable(Experiment Experiment, ExperimentProfile Pr
             new Int32DataFrameColumn("epoch", rows.Select(g => (int?)g.Key.Epoch)),
         };
         foreach (var m in experiment.Metrics)
-            columns.Add(new DoubleDataFrameColumn(MeanColumn(m), rows.Select(g => MeanSd.Of(g.Select(x =>
-                x.Row.TryGetPropertyValue(m.Key, out var n) && n is not null && n.GetValueKind() == JsonValueKind.Number ? m.Shown(n.GetValue<double>()) : double.NaN)).Mean)));
+            columns.Add(new DoubleDataFrameColumn(MeanColumn(m), rows.Select(g => MeanSd.Of(g.Select(x => x.Row.Value(m) is { } v ? m.Shown(v) : double.NaN)).Mean)));
         return new DataFrame(columns);
     }
 

@@ -20,12 +20,10 @@ public sealed partial class RunDirectory : IDisposable
 {
     private readonly Lock gate = new();
     private readonly FolderLock folderLock;
-    private readonly List<EpochRow> rows;
+    private readonly List<EpochMetrics> rows;
     private SummaryWriter? tensorboard;
 
-    private sealed record EpochRow(int Epoch, long Step, IReadOnlyDictionary<string, double> Metrics);
-
-    private RunDirectory(string path, FolderLock folderLock, List<EpochRow> rows)
+    private RunDirectory(string path, FolderLock folderLock, List<EpochMetrics> rows)
     {
         Root = path;
         this.folderLock = folderLock;
@@ -172,7 +170,7 @@ public sealed partial class RunDirectory : IDisposable
         }
         lock (gate)
         {
-            rows.Add(new EpochRow(epoch, step, new Dictionary<string, double>(metrics)));
+            rows.Add(new EpochMetrics(epoch, step, new Dictionary<string, double>(metrics)));
             WriteMetricFiles();
             tensorboard ??= utils.tensorboard.SummaryWriter(TensorBoardDir, createRunName: false);
             foreach (var (k, v) in metrics) tensorboard.add_scalar(k, (float)v, checked((int)step));
@@ -240,24 +238,12 @@ public sealed partial class RunDirectory : IDisposable
         AtomicFile.WriteAllText(ResultPath, JsonSerializer.Serialize(result, TrainingConfigJson.Options));
 
     /// <summary>Per-epoch rows of this run.</summary>
-    public IReadOnlyList<JsonObject> ReadEpochs() => ReadEpochs(Root);
+    public IReadOnlyList<EpochMetrics> ReadEpochs() => ReadEpochs(Root);
 
     /// <summary>Reads the per-epoch rows of a run folder (no lock taken: for reports).</summary>
     /// <exception cref="InvalidDataException">A line is not a JSON object with an epoch; the message names file and line.</exception>
-    public static IReadOnlyList<JsonObject> ReadEpochs(string runFolder)
-    {
-        var path = Path.Combine(Path.GetFullPath(runFolder), RunLayout.MetricsJsonl);
-        if (!File.Exists(path)) return [];
-        var result = new List<JsonObject>();
-        int n = 0;
-        foreach (var line in File.ReadLines(path))
-        {
-            n++;
-            if (line.Trim().Length == 0) continue;
-            result.Add(ParseLine(line, path, n));
-        }
-        return result;
-    }
+    public static IReadOnlyList<EpochMetrics> ReadEpochs(string runFolder) =>
+        ParseRows(Path.Combine(Path.GetFullPath(runFolder), RunLayout.MetricsJsonl), toleratePartialLast: false, out _);
 
     private static JsonObject ParseLine(string line, string path, int lineNumber)
     {
@@ -272,13 +258,13 @@ public sealed partial class RunDirectory : IDisposable
         throw new InvalidDataException($"{path}:{lineNumber}: not a metrics row (expected a JSON object with an epoch).");
     }
 
-    private static List<EpochRow> ParseRows(string path, bool toleratePartialLast, out bool droppedPartial)
+    private static List<EpochMetrics> ParseRows(string path, bool toleratePartialLast, out bool droppedPartial)
     {
         droppedPartial = false;
         if (!File.Exists(path)) return [];
         var text = File.ReadAllText(path);
         var lines = text.Split('\n');
-        var rows = new List<EpochRow>();
+        var rows = new List<EpochMetrics>();
         for (int i = 0; i < lines.Length; i++)
         {
             if (lines[i].Trim().Length == 0) continue;
@@ -298,7 +284,7 @@ public sealed partial class RunDirectory : IDisposable
                     ? double.Parse(v.GetValue<string>(), CultureInfo.InvariantCulture)
                     : v.GetValue<double>();
             }
-            rows.Add(new EpochRow(o["epoch"]!.GetValue<int>(), o["step"]?.GetValue<long>() ?? 0, metrics));
+            rows.Add(new EpochMetrics(o["epoch"]!.GetValue<int>(), o["step"]?.GetValue<long>() ?? 0, metrics));
         }
         return rows;
     }
@@ -315,4 +301,18 @@ public sealed partial class RunDirectory : IDisposable
 
     [GeneratedRegex("^[A-Za-z0-9_./@-]+$")]
     private static partial Regex MetricName();
+}
+
+/// <summary>One epoch's row of a run's metric files, typed.</summary>
+/// <param name="Epoch">0-based epoch.</param>
+/// <param name="Step">Optimizer steps taken by the end of the epoch.</param>
+/// <param name="Metrics">Values by metric key (<see cref="RunMetrics"/>; non-finite values come back as NaN or infinities).</param>
+public sealed record EpochMetrics(int Epoch, long Step, IReadOnlyDictionary<string, double> Metrics)
+{
+    /// <summary>The stored value of <paramref name="metric"/> in this row, or null when the epoch did not record it.</summary>
+    public double? Value(ResearchKit.Metrics.MetricDefinition metric)
+    {
+        ArgumentNullException.ThrowIfNull(metric);
+        return Metrics.TryGetValue(metric.Key, out var v) ? v : null;
+    }
 }

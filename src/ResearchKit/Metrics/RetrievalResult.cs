@@ -26,7 +26,7 @@ public sealed record RetrievalResult
     public required long QueryCount { get; init; }
     /// <summary>Queries with R ≥ 1 (the denominator of P@1, R-Precision, MAP@R).</summary>
     public required long ScoredQueryCount { get; init; }
-    /// <summary>Number of references.</summary>
+    /// <summary>Number of references the queries were ranked against (a query excluded from its own list when <see cref="QueryIsReference"/>).</summary>
     public required long ReferenceCount { get; init; }
     /// <summary>True when the queries were their own references (each excluded from its own list).</summary>
     public required bool QueryIsReference { get; init; }

@@ -52,7 +52,7 @@ public class MetricDefinitionTests
         Assert.Equal("recall_at_4", RetrievalMetrics.RecallAt(4).ToString());
         Assert.Equal("R@4 (%)", RetrievalMetrics.RecallAt(4).Header);
         Assert.Equal(61.25, RetrievalMetrics.MapAtR.Shown(0.6125), 12);
-        Assert.Equal("61.3 ± 0.4", RetrievalMetrics.MapAtR.FormatMeanSd(61.25, 0.42));
+        Assert.Equal("61.3 ± 0.4", RetrievalMetrics.MapAtR.FormatMeanSd(61.26, 0.42));
         var raw = new MetricDefinition("deviation", "deviation", 1, false, 4);
         Assert.Equal("deviation", raw.Header);
         Assert.Equal("0.1235", raw.Format(0.12345));

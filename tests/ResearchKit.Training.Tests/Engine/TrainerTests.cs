@@ -37,7 +37,7 @@ public class TrainerTests(GlyphsTinyFixture fixture) : IClassFixture<GlyphsTinyF
         Assert.NotEqual(a.FinalMetrics[RetrievalMetrics.MapAtR.Key], c.FinalMetrics[RetrievalMetrics.MapAtR.Key]);
         var rows = RunDirectory.ReadEpochs(dir.File("a"));
         Assert.Equal(3, rows.Count);
-        Assert.All(rows, r => Assert.True(r.ContainsKey(RunMetrics.Deviation.Key) && r.ContainsKey(RetrievalMetrics.MapAtR.Key)));
+        Assert.All(rows, r => Assert.True(r.Value(RunMetrics.Deviation) is not null && r.Value(RetrievalMetrics.MapAtR) is not null));
     }
 
     [Theory]
