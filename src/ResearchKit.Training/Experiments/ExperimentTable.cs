@@ -22,12 +22,8 @@ namespace ResearchKit.Training.Experiments;
 /// <param name="CsvPath">Where <see cref="Frame"/> was saved.</param>
 public sealed record ExperimentTable(Experiment Experiment, ExperimentProfile Profile, DataFrame Frame, DataFrame? PerEpoch, string CsvPath)
 {
-    /// <summary>Column suffix of means.</summary>
-    public const string MeanSuffix = "_mean";
-    /// <summary>Column suffix of standard deviations.</summary>
-    public const string SdSuffix = "_sd";
-    /// <summary>Column prefix of the paper's numbers.</summary>
-    public const string PaperPrefix = "paper_";
+    // Frame column names: <metric key>_mean, <metric key>_sd, paper_<metric key> (also table.csv's header).
+    private const string MeanSuffix = "_mean", SdSuffix = "_sd", PaperPrefix = "paper_";
 
     /// <summary>Planned runs without a result (with the plan) or finished runs without a label (without one), one line each.</summary>
     public IReadOnlyList<string> Missing { get; init; } = [];
