@@ -240,15 +240,8 @@ public static class Trainer
     private static TrainingResult Stopped(RunDirectory run, int startEpoch, long step, IReadOnlyDictionary<string, double> last, PhaseTimer timer) =>
         new(run.Root, false, startEpoch, step, last, timer.Timings());
 
-    /// <summary>Retrieval metrics of <paramref name="network"/> on a split (query = reference, self excluded).</summary>
-    public static RetrievalResult Evaluate(EmbeddingNetwork network, DataSplit split, ImagePipeline pipeline,
-        int batchSize, Device device, int workers = 0, bool computeNmi = false)
-    {
-        using var scope = NewDisposeScope();
-        var embeddings = Embedder.Embed(network, split, pipeline, batchSize, device, workers);
-        return RetrievalEvaluator.Evaluate(embeddings, split.Labels(device), new RetrievalOptions { ComputeNmi = computeNmi }, device);
-    }
-
+    // Retrieval metrics on the held-out classes as training evaluates them (query = reference, self excluded); a trained run
+    // read back later evaluates through the same call (TrainedRun.EvaluateTest).
     internal static RetrievalResult Evaluate(RunInputs inputs, DataSplit test, int batchSize, Device device, bool computeNmi)
     {
         using var scope = NewDisposeScope();
