@@ -4,6 +4,7 @@ using ResearchKit.Training.Config;
 using ResearchKit.Training.Experiments;
 using ResearchKit.Training.Runs;
 using ResearchKit.Training.Engine;
+using ResearchKit.Training.Weights;
 using static TorchSharp.torch;
 
 namespace ResearchKit.Training.Tests.Engine;
@@ -88,6 +89,19 @@ public class TrainerTests(GlyphsTinyFixture fixture) : IClassFixture<GlyphsTinyF
             Assert.Equal(result.FinalMetrics[metric.Key], RetrievalMetrics.Read(eval.Result, metric)!.Value, 12);
         Assert.Equal(result.Retrieval, eval.Result);   // the typed final evaluation is the checkpoint's, field for field
         Assert.Throws<FileNotFoundException>(() => CheckpointEvaluation.Evaluate(Path.Combine(dir.Path, "missing.ckpt")));
+
+        // The notebooks' LoadRun: the newest checkpoint with the objective, whose proxies are the checkpoint's loss section.
+        using var run = TrainedRun.LoadLatest(dir.File("run"), withLoss: true, dataset: fixture.Dataset);
+        Assert.Equal(ckpt, run.Checkpoint);
+        Assert.False(run.Network.training);
+        Assert.Equal(result.Retrieval, run.EvaluateTest());
+        using var scope = NewDisposeScope();
+        var saved = Safetensors.Read(new MemoryStream(CheckpointStore.ReadSections(ckpt)["module:loss"]), "loss");
+        var proxies = Assert.Single(saved, kv => kv.Key.EndsWith("proxies", StringComparison.Ordinal)).Value;
+        Assert.True(run.Proxies.Proxies.detach().cpu().allclose(proxies, rtol: 0, atol: 0));   // bit-identical
+        using var withoutLoss = TrainedRun.Load(ckpt, dataset: fixture.Dataset);
+        Assert.Contains("withLoss: true", Assert.Throws<InvalidOperationException>(() => withoutLoss.Proxies).Message);
+        Assert.Contains("holds no checkpoint", Assert.Throws<ArgumentException>(() => TrainedRun.LoadLatest(dir.Path)).Message);
     }
 
     private static void AssertSameCheckpoint(string runA, string runB, int epoch)
