@@ -32,7 +32,7 @@ public sealed class PretrainedFloorCommand : IBenchCommand
         {
             var r = RetrievalEvaluator.Evaluate(nn.functional.normalize(x, dim: 1), labels, null, CPU);
             Console.WriteLine($"{profile.Name} {name} features ({rows.shape[1]}-d, {rows.shape[0]} test images): " +
-                $"R@1 {100 * r.RecallAt[1]:F2}  MAP@R {100 * r.MapAtR:F2}");
+                string.Join("  ", new[] { RetrievalMetrics.RecallAt(1), RetrievalMetrics.MapAtR }.Select(m => $"{m.Label} {m.Shown(RetrievalMetrics.Read(r, m)!.Value):F2}")));
         }
         return 0;
     }

@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Globalization;
 using System.Runtime.InteropServices;
 using ResearchKit.Metrics;
+using ResearchKit.Metrics.Knn;
 using TorchSharp;
 using static TorchSharp.torch;
 

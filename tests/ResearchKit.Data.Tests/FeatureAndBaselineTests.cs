@@ -118,11 +118,46 @@ public class FeatureAndBaselineTests
     [Fact]
     public void Registry_knows_every_data_set_and_rejects_unknown_names()
     {
-        Assert.Equal(["glyphs-tiny", "glyphs", "fashion-mnist", "cub", "cars", "sop"], DatasetRegistry.All.Select(d => d.Name));
+        Assert.Equal(["glyphs-tiny", "glyphs", "fashion-mnist", "cub", "cars", "sop"], DatasetRegistry.Default.Names);
         Assert.Equal("name", Assert.Throws<ArgumentException>(() => DatasetRegistry.Info("imagenet")).ParamName);
         using var t = new TempDir();
         Fixtures.Sop(t.Path);
-        Assert.Equal("sop", DatasetRegistry.Load("sop", t.Path).Name);
+        Assert.Equal("sop", DatasetRegistry.Default.Load("sop", t.Path).Name);
+    }
+
+    [Fact]
+    public void An_unknown_name_never_falls_back_to_a_registered_data_set()
+    {
+        // Before the registry, every name not matched by the loader's switch loaded SOP.
+        using var t = new TempDir();
+        Fixtures.Sop(t.Path);
+        var e = Assert.Throws<ArgumentException>(() => DatasetRegistry.Default.Load("imagenet", t.Path));
+        Assert.Equal("name", e.ParamName);
+        Assert.Contains("unknown data set 'imagenet'; expected one of glyphs-tiny, glyphs, fashion-mnist, cub, cars, sop", e.Message);
+    }
+
+    [Fact]
+    public void A_registered_data_set_loads_through_its_own_loader_and_names_are_unique()
+    {
+        using var t = new TempDir();
+        Fixtures.Sop(t.Path);
+        var registry = DatasetRegistry.CreateDefault();
+        string? seenRoot = null;
+        registry.Register(new DatasetInfo("sop-copy", "the SOP fixture under another name", 16, false, true), (root, warn) =>
+        {
+            seenRoot = root;
+            warn("loaded the copy");
+            return SopLoader.Load(root);
+        });
+        var warnings = new List<string>();
+        var loaded = registry.Load("sop-copy", t.Path, warnings.Add);
+        Assert.Equal(5 * 2, loaded.Train.Count);   // the fixture: 5 training classes of 2 images
+        Assert.Equal(t.Path, seenRoot);
+        Assert.Equal(["loaded the copy"], warnings);
+        Assert.True(registry.Get("sop-copy").Info.Offline);
+        Assert.DoesNotContain("sop-copy", DatasetRegistry.Default.Names);   // a new registry leaves the shared one alone
+        Assert.Contains("already registered", Assert.Throws<ArgumentException>(() =>
+            registry.Register(new DatasetInfo("cub", "again", 64, false, false), (_, _) => throw new InvalidOperationException())).Message);
     }
 
     [Fact]

@@ -53,8 +53,8 @@ public class FormattersTests
         var table1 = ExperimentRegistry.Get("table1");
         var metricColumns = table1.Metrics.SelectMany(m => new DataFrameColumn[]
         {
-            new DoubleDataFrameColumn(m + ExperimentTable.MeanSuffix, [61.24, 58.0]),
-            new DoubleDataFrameColumn(m + ExperimentTable.SdSuffix, [1.5, null]),
+            new DoubleDataFrameColumn(ExperimentTable.MeanColumn(m), [61.24, 58.0]),
+            new DoubleDataFrameColumn(ExperimentTable.SdColumn(m), [1.5, null]),
         });
         var frame = new DataFrame(new DataFrameColumn[]
         {

@@ -1,5 +1,7 @@
 using ResearchKit.Notebooks.Cells;
 using ResearchKit.Training.Experiments;
+using ResearchKit.Metrics;
+using ResearchKit.Training.Runs;
 
 namespace ResearchKit.Notebooks.Tests;
 
@@ -32,21 +34,22 @@ public class NotebookCellsTests
         Assert.Contains("unknown profile 'fast'", Assert.Throws<ArgumentException>(() => ExperimentCells.NotebookProfile("fast")).Message);
     }
 
-    [Theory]
-    [InlineData("recall_at_1", "R@1")]
-    [InlineData("recall_at_8", "R@8")]
-    [InlineData("mean_average_precision_at_r", "MAP@R")]
-    [InlineData("precision_at_1", "P@1")]
-    [InlineData("nmi", "nmi")]
-    public void Metric_names_shorten_for_table_columns(string metric, string expected) =>
-        Assert.Equal(expected, PaperComparison.ShortMetric(metric));
+    [Fact]
+    public void The_notebooks_metrics_are_the_retrieval_definitions()
+    {
+        Assert.Equal(["R@1", "R@2", "R@4", "R@8", "MAP@R", "P@1"],
+            new[] { PaperComparison.R1, PaperComparison.R2, PaperComparison.R4, PaperComparison.R8, PaperComparison.MapR, PaperComparison.P1 }.Select(m => m.Label));
+        Assert.Same(RetrievalMetrics.RecallAt(8), PaperComparison.R8);
+        Assert.Equal("recall_at_1_mean", ExperimentTable.MeanColumn(PaperComparison.R1));
+    }
 
     [Fact]
-    public void Mean_and_sd_print_with_one_decimal_and_a_dash_without_a_mean()
+    public void Mean_and_sd_print_with_the_metrics_decimals_and_a_dash_without_a_mean()
     {
-        Assert.Equal("88.7 ± 0.1", PaperComparison.MeanSd(88.66, 0.14));
-        Assert.Equal("88.7", PaperComparison.MeanSd(88.66, null));
-        Assert.Equal("–", PaperComparison.MeanSd(null, 1));
+        Assert.Equal("88.7 ± 0.1", PaperComparison.R1.FormatMeanSd(88.66, 0.14));
+        Assert.Equal("88.7", PaperComparison.R1.FormatMeanSd(88.66, null));
+        Assert.Equal("–", PaperComparison.R1.FormatMeanSd(null, 1));
+        Assert.Equal("0.1235 ± 0.0100", RunMetrics.Deviation.FormatMeanSd(0.12345, 0.01));
     }
 
     [Fact]

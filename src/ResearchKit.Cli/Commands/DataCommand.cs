@@ -16,7 +16,7 @@ public static class DataCommand
         var list = new Command("list", "List the data sets.");
         list.SetAction(_ =>
         {
-            foreach (var d in DatasetRegistry.All)
+            foreach (var d in DatasetRegistry.Default.Entries.Select(e => e.Info))
                 Console.WriteLine($"{d.Name,-14} {(d.Offline ? "offline " : "download")}  {d.Description}");
             return 0;
         });
@@ -29,7 +29,7 @@ public static class DataCommand
             var sw = Stopwatch.StartNew();
             var dsName = parse.GetValue(name)!;
             Infrastructure.UsageException.Resolve(() => DatasetRegistry.Info(dsName));
-            var ds = DatasetRegistry.Load(dsName, parse.GetValue(root));
+            var ds = DatasetRegistry.Default.Load(dsName, parse.GetValue(root));
             Console.WriteLine(ds.Statistics());
             Console.WriteLine($"loaded in {sw.Elapsed.TotalSeconds:0.00} s");
             if (!parse.GetValue(noBaseline))
@@ -68,7 +68,7 @@ public static class DataCommand
         {
             var sw = Stopwatch.StartNew();
             var info = Infrastructure.UsageException.Resolve(() => DatasetRegistry.Info(parse.GetValue(verifyName)!));
-            var ds = DatasetRegistry.Load(info.Name, parse.GetValue(root));
+            var ds = DatasetRegistry.Default.Load(info.Name, parse.GetValue(root));
             var sources = ds.Train.Samples.Concat(ds.Test.Samples).Select(s => s.Source).ToList();
             Console.WriteLine($"decoding {sources.Count} images of {info.Name} …");
             var bad = ImageCheck.Decode(sources, info.Grayscale, progress: n => Console.WriteLine($"  {n}/{sources.Count}"));

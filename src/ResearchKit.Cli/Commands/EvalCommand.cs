@@ -1,4 +1,5 @@
 using System.CommandLine;
+using ResearchKit.Metrics;
 using ResearchKit.Training.Engine;
 
 namespace ResearchKit.Cli.Commands;
@@ -6,7 +7,7 @@ namespace ResearchKit.Cli.Commands;
 /// <summary><c>researchkit eval --checkpoint file</c>: retrieval metrics of a checkpoint on its data set's held-out classes.</summary>
 public static class EvalCommand
 {
-    /// <summary>Builds the command.</summary>
+    /// <summary>The command with its arguments, options and action, for the root command to add.</summary>
     public static Command Build()
     {
         var checkpoint = new Option<string>("--checkpoint") { Description = "A checkpoint (runs/.../checkpoints/epoch-NNNN.ckpt).", Required = true };
@@ -17,7 +18,8 @@ public static class EvalCommand
         {
             var result = CheckpointEvaluation.Evaluate(parse.GetValue(checkpoint)!, parse.GetValue(nmi), dataRoot: parse.GetValue(dataRoot));
             Console.WriteLine($"{result.Checkpoint} on {result.Dataset} test ({result.TestImages} images, {result.TestClasses} classes):");
-            foreach (var (k, v) in result.Metrics.OrderBy(kv => kv.Key)) Console.WriteLine($"  {k} = {v:F4}");
+            foreach (var (m, v) in RetrievalMetrics.Values(result.Result))
+                Console.WriteLine(FormattableString.Invariant($"  {m.Label} = {m.Shown(v):F2}{(m.IsPercent ? " %" : "")}  ({m.Key})"));
             return 0;
         });
         return cmd;

@@ -6,7 +6,7 @@ namespace ResearchKit.Cli.Commands;
 /// <summary><c>researchkit list</c>: the registered experiments and profiles.</summary>
 public static class ListCommand
 {
-    /// <summary>Builds the command.</summary>
+    /// <summary>The command with its arguments, options and action, for the root command to add.</summary>
     public static Command Build()
     {
         var cmd = new Command("list", "List the experiments and profiles.");

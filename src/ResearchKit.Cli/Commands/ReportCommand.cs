@@ -6,7 +6,7 @@ namespace ResearchKit.Cli.Commands;
 /// <summary><c>researchkit report &lt;dir&gt;</c>: merges the runs of an experiment folder (all shards) into its table.</summary>
 public static class ReportCommand
 {
-    /// <summary>Builds the command.</summary>
+    /// <summary>The command with its arguments, options and action, for the root command to add.</summary>
     public static Command Build()
     {
         var dir = new Argument<string>("dir") { Description = "An experiment output folder (e.g. runs/table1-default)." };

@@ -9,7 +9,7 @@ namespace ResearchKit.Cli.Commands;
 /// <summary><c>researchkit run &lt;experiment&gt;</c>: trains an experiment's grid (or one shard of it) and prints its table.</summary>
 public static class RunCommand
 {
-    /// <summary>Builds the command.</summary>
+    /// <summary>The command with its arguments, options and action, for the root command to add.</summary>
     public static Command Build()
     {
         var experiment = new Argument<string>("experiment") { Description = "Experiment name (see `list`)." };

@@ -9,7 +9,7 @@ namespace ResearchKit.Cli.Commands;
 /// <summary><c>researchkit train --config file.json --out dir</c>: one training run, or <c>--resume</c> of one.</summary>
 public static class TrainCommand
 {
-    /// <summary>Builds the command.</summary>
+    /// <summary>The command with its arguments, options and action, for the root command to add.</summary>
     public static Command Build()
     {
         var config = new Option<string?>("--config") { Description = "Training config JSON (missing fields take the paper's defaults). With --resume: must equal the run's config." };

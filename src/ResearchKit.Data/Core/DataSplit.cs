@@ -11,7 +11,7 @@ public sealed class DataSplit
 {
     /// <summary>Builds a split, checking that labels are contiguous 0..C-1, agree with <paramref name="classIds"/>, and no class is empty.</summary>
     /// <param name="name">E.g. "cub/train".</param>
-    /// <param name="samples">The samples.</param>
+    /// <param name="samples">The images with their contiguous labels, in split order.</param>
     /// <param name="classIds">Original class id of each contiguous label (length C).</param>
     public DataSplit(string name, IReadOnlyList<Sample> samples, IReadOnlyList<int> classIds)
     {

@@ -31,17 +31,17 @@ public sealed class FeatureSet : IDisposable
     public string Fingerprint { get; }
     /// <summary>Features [N, D], float32, CPU.</summary>
     public Tensor Features { get; }
-    /// <summary>Contiguous labels.</summary>
+    /// <summary>Label of each row, contiguous 0..C-1 (what the losses and metrics take).</summary>
     public long[] Labels { get; }
     /// <summary>Original class ids.</summary>
     public int[] OriginalLabels { get; }
-    /// <summary>Noisy flags.</summary>
+    /// <summary>Per row: its label was changed by label noise (for the confidence module's diagnostics).</summary>
     public bool[] IsNoisy { get; }
     /// <summary>Original id per contiguous label.</summary>
     public IReadOnlyList<int> ClassIds { get; }
     /// <summary>Number of samples.</summary>
     public int Count => Labels.Length;
-    /// <summary>Feature dimension.</summary>
+    /// <summary>Feature dimension D (columns of <see cref="Features"/>).</summary>
     public int Dimension => (int)Features.shape[1];
 
     /// <summary>Labels as an int64 tensor.</summary>

@@ -74,9 +74,7 @@ public static class RawPixelBaseline
 /// <param name="Evaluated">The evaluated split: the whole test split, or a subsample of it (<see cref="SplitSubsample.IsSubsample"/>).</param>
 public sealed record RawPixelBaselineResult(RetrievalResult Retrieval, SplitSubsample Evaluated)
 {
-    /// <inheritdoc />
+    /// <summary>Each metric's label and shown value (<see cref="RetrievalMetrics"/>), then what was evaluated.</summary>
     public override string ToString() =>
-        string.Concat(Retrieval.RecallAt.Select(kv => $"R@{kv.Key} {100 * kv.Value:0.0}  ")) +
-        $"MAP@R {100 * Retrieval.MapAtR:0.0}  P@1 {100 * Retrieval.PrecisionAt1:0.0}  " +
-        $"R-Prec {100 * Retrieval.RPrecision:0.0}  on {Evaluated}";
+        string.Join("  ", RetrievalMetrics.Values(Retrieval).Select(v => $"{v.Metric.Label} {v.Metric.Format(v.Metric.Shown(v.Value))}")) + $"  on {Evaluated}";
 }

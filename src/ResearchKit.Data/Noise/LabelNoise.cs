@@ -47,10 +47,10 @@ public static class LabelNoise
     /// </summary>
     /// <param name="clean">A clean split.</param>
     /// <param name="rate">Fraction of classes to dissolve, in [0, 1); at least one class stays intact.</param>
-    /// <param name="seed">Seed.</param>
+    /// <param name="seed">Seed of the dissolved classes and of the groups.</param>
     /// <param name="features">Optional per-sample features [N, D] (any device) used to group similar images.</param>
     /// <param name="growProbability">Probability that a group grows by one more image (0.35 gives mostly 1–3).</param>
-    /// <param name="maxGroupSize">Largest group.</param>
+    /// <param name="maxGroupSize">Images in a group at the most.</param>
     public static NoisyLabelResult SmallCluster(DataSplit clean, double rate, int seed, Tensor? features = null,
         double growProbability = 0.35, int maxGroupSize = 20)
     {

@@ -37,10 +37,10 @@ public sealed class RandomBatchSampler : IBatchSampler
     private readonly int _count, _batchSize, _seed;
     private readonly bool _dropLast;
 
-    /// <summary>Creates the sampler.</summary>
-    /// <param name="count">Number of samples.</param>
-    /// <param name="batchSize">Batch size.</param>
-    /// <param name="seed">Seed.</param>
+    /// <summary>Uniform batches over a shuffled order of <paramref name="count"/> samples, reshuffled every epoch.</summary>
+    /// <param name="count">Samples in the split.</param>
+    /// <param name="batchSize">Samples per batch.</param>
+    /// <param name="seed">Seed of the shuffles (epoch e shuffles with a generator derived from it and e).</param>
     /// <param name="dropLast">Drop a last, smaller batch (training) or keep it.</param>
     public RandomBatchSampler(int count, int batchSize, int seed, bool dropLast = true)
     {
@@ -81,11 +81,11 @@ public sealed class MPerClassSampler : IBatchSampler
     private readonly int[][] _byClass;
     private readonly int _m, _batchSize, _seed;
 
-    /// <summary>Creates the sampler.</summary>
+    /// <summary>Batches of <paramref name="batchSize"/> / <paramref name="m"/> classes with <paramref name="m"/> samples each.</summary>
     /// <param name="labels">Label of each sample (contiguous or not).</param>
     /// <param name="m">Samples per class in a batch.</param>
     /// <param name="batchSize">Batch size, a multiple of <paramref name="m"/>.</param>
-    /// <param name="seed">Seed.</param>
+    /// <param name="seed">Seed of the class and sample draws.</param>
     public MPerClassSampler(IReadOnlyList<int> labels, int m, int batchSize, int seed)
     {
         ArgumentNullException.ThrowIfNull(labels);

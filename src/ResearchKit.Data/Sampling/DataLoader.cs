@@ -40,7 +40,7 @@ public sealed class DataLoader
     private readonly DataLoaderOptions _options;
     private readonly long[] _labels;
 
-    /// <summary>Creates the loader.</summary>
+    /// <summary>A loader of <paramref name="split"/> in the batches <paramref name="sampler"/> draws, each image through <paramref name="pipeline"/>.</summary>
     public DataLoader(DataSplit split, IBatchSampler sampler, ImagePipeline pipeline, DataLoaderOptions? options = null)
     {
         ArgumentNullException.ThrowIfNull(split);

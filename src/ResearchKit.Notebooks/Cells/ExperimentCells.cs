@@ -1,13 +1,11 @@
 using System.Collections.Concurrent;
 using System.Diagnostics;
 using ResearchKit.Data;
-using ResearchKit.Similarity;
 using ResearchKit.Training.Config;
 using ResearchKit.Training.Engine;
 using ResearchKit.Training.Experiments;
 using ResearchKit.Training.Models;
 using ResearchKit.Training.Runs;
-using TorchSharp;
 
 namespace ResearchKit.Notebooks.Cells;
 
@@ -49,7 +47,7 @@ public static class ExperimentCells
     }
 
     /// <summary>Data set <paramref name="name"/> from the registry, loaded once per process.</summary>
-    public static ZeroShotDataset LoadDataset(string name) => LoadedDatasets.GetOrAdd(name, n => DatasetRegistry.Load(n));
+    public static ZeroShotDataset LoadDataset(string name) => LoadedDatasets.GetOrAdd(name, n => DatasetRegistry.Default.Load(n));
 
     /// <summary>
     /// Trains the runs of registry experiment <paramref name="experimentName"/> that <paramref name="resultsDir"/> does not
@@ -88,38 +86,20 @@ public static class ExperimentCells
     public static IReadOnlyList<string> RunFolders(ExperimentTable table, string variant)
     {
         ArgumentNullException.ThrowIfNull(table);
-        var runs = Path.Combine(Path.GetDirectoryName(table.CsvPath)!, "runs");
+        var runs = Path.Combine(Path.GetDirectoryName(table.CsvPath)!, RunLayout.Runs);
         return Directory.EnumerateDirectories(runs, "*", SearchOption.TopDirectoryOnly)
             .Select(ds => Path.Combine(ds, Slugs.Of(variant)))
             .Where(Directory.Exists)
             .SelectMany(Directory.EnumerateDirectories)
-            .Where(d => File.Exists(Path.Combine(d, "result.json"))).Order(StringComparer.Ordinal).ToList();
+            .Where(d => File.Exists(Path.Combine(d, RunLayout.Result))).Order(StringComparer.Ordinal).ToList();
     }
 
     /// <summary>
-    /// The trained network (eval mode) and proxy head of the finished run in <paramref name="runDir"/>, from its newest
-    /// checkpoint, with its configuration and data: what the t-SNE and evaluation cells need. The proxies are those of the
-    /// run's training classes.
+    /// The finished run in <paramref name="runDir"/> at its newest checkpoint (<see cref="TrainedRun.LoadLatest"/>): its network
+    /// (eval mode), proxies, configuration and data, what the t-SNE and evaluation cells need. The proxies are those of the
+    /// run's training classes; the data set is loaded once per kernel session.
     /// </summary>
     /// <exception cref="ArgumentException">The run holds no checkpoint.</exception>
-    public static (EmbeddingNetwork Network, ProxySimilarity Proxies, TrainingConfig Config, TrainingData Data) LoadRun(string runDir)
-    {
-        TrainingConfig cfg;
-        string checkpoint;
-        using (var run = RunDirectory.Open(runDir))
-        {
-            cfg = run.LoadConfig();
-            checkpoint = run.Checkpoints().List().FirstOrDefault() ?? throw new ArgumentException($"'{runDir}' holds no checkpoint", nameof(runDir));
-        }
-        var data = TrainingData.For(cfg, LoadDataset(cfg.Dataset));
-        var net = BackboneRegistry.Default.CreateEmbeddingNetwork(cfg.Backbone, new EmbeddingHeadOptions { EmbeddingSize = cfg.EmbeddingSize, Pooling = cfg.Pooling });
-        var loss = LossFactory.Create(cfg.Loss, data.Train.ClassCount, cfg.EmbeddingSize);
-        CheckpointStore.Load(checkpoint, new CheckpointTargets
-        {
-            Modules = new Dictionary<string, torch.nn.Module> { ["model"] = net, ["loss"] = loss.Module },
-            RestoreTorchRng = false,
-        });
-        net.eval();
-        return (net, loss.Proxies, cfg, data);
-    }
+    public static TrainedRun LoadRun(string runDir) =>
+        TrainedRun.LoadLatest(runDir, withLoss: true, dataset: LoadDataset(RunDirectory.ReadConfig(runDir).Dataset));
 }

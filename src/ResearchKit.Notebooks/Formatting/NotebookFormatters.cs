@@ -33,6 +33,7 @@ public static class NotebookFormatters
         Formatter.Register<GenericChart>((chart, w) => w.Write(ChartHtml.ToNotebookFragment(chart)), "text/html");
         Formatter.SetPreferredMimeTypesFor(typeof(GenericChart), "text/html");
         RegisterTable<DataFrame>(df => df);
+        RegisterTable<ResearchKit.Metrics.RetrievalResult>(RetrievalResultFrames.ToDataFrame);
         Formatter.Register<PngImage>((img, w) => w.Write(img.ToBase64()), "image/png");
         Formatter.Register<PngImage>((img, w) => w.Write($"<img src=\"data:image/png;base64,{img.ToBase64()}\"/>"), "text/html");
         Formatter.SetPreferredMimeTypesFor(typeof(PngImage), "image/png");

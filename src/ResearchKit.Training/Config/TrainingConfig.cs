@@ -62,7 +62,7 @@ public sealed record LrScheduleConfig
 /// </summary>
 public sealed partial record TrainingConfig
 {
-    /// <summary>Data set name (LEAD: wire to the data layer's registry; the paper's main set is CUB).</summary>
+    /// <summary>Data set name in <see cref="ResearchKit.Data.DatasetRegistry"/> (<c>researchkit data list</c>); the paper's main set is CUB.</summary>
     public string Dataset { get; init; } = "cub";
 
     /// <summary>Backbone name in <see cref="BackboneRegistry"/>.</summary>

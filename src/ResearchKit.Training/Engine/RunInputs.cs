@@ -54,13 +54,17 @@ public abstract class RunInputs : IDisposable
     /// <param name="workers">Image-decoding workers.</param>
     /// <param name="cacheDirectory">Folder of the feature caches (shared between runs).</param>
     /// <param name="log">Receives one line when features are extracted or loaded.</param>
-    public static RunInputs Create(TrainingConfig config, TrainingData data, Device device, int workers, string cacheDirectory, Action<string>? log = null)
+    /// <param name="pretrainedBackbone">Load <see cref="TrainingConfig.PretrainedWeights"/> into an image backbone; false when a
+    /// checkpoint replaces every weight anyway (the frozen front of cached inputs always loads them: it is not in checkpoints).</param>
+    public static RunInputs Create(TrainingConfig config, TrainingData data, Device device, int workers, string cacheDirectory, Action<string>? log = null,
+        bool pretrainedBackbone = true)
     {
         ArgumentNullException.ThrowIfNull(config);
         ArgumentNullException.ThrowIfNull(data);
         var head = new EmbeddingHeadOptions { EmbeddingSize = config.EmbeddingSize, Pooling = config.Pooling };
         if (config.CachedInput == CachedInput.Images)
-            return new ImageInputs(BackboneRegistry.Default.CreateEmbeddingNetwork(config.Backbone, head, config.PretrainedWeights), data, config, device, workers);
+            return new ImageInputs(BackboneRegistry.Default.CreateEmbeddingNetwork(config.Backbone, head, pretrainedBackbone ? config.PretrainedWeights : null),
+                data, config, device, workers);
         return CachedInputs.Create(config, data, head, device, workers, cacheDirectory, log);
     }
 }

@@ -22,15 +22,6 @@ namespace ResearchKit.Training.Engine;
 /// </summary>
 public static class Trainer
 {
-    /// <summary>Metric name of the mean training loss of an epoch.</summary>
-    public const string LossMetric = "loss";
-    /// <summary>Metric name of the deviation (Eq. 10, primary form).</summary>
-    public const string DeviationMetric = "deviation";
-    /// <summary>Metric name of the pairwise deviation form.</summary>
-    public const string DeviationPairwiseMetric = "deviation_pairwise";
-    /// <summary>Metric name of the backbone learning rate.</summary>
-    public const string LrMetric = "lr";
-
     /// <summary>
     /// Starts a new run in <paramref name="runDirectory"/>: takes the folder's lock, checks and builds everything
     /// (<see cref="TrainingSetup"/>), and only then writes the config. A start that fails leaves no run behind, so the same
@@ -154,6 +145,7 @@ public static class Trainer
         var timer = new PhaseTimer();
         var throughput = new ThroughputMeter();
         IReadOnlyDictionary<string, double> last = new Dictionary<string, double>();
+        RetrievalResult? lastRetrieval = null;   // the evaluation whose metrics are in `last`, if that epoch evaluated
         int evalBatch = Math.Max(cfg.BatchSize, 256);
         for (int epoch = startEpoch; epoch < cfg.Epochs; epoch++)
         {
@@ -175,7 +167,7 @@ public static class Trainer
                     if (opts.Cancellation.IsCancellationRequested || step >= opts.StopAfterSteps)
                     {
                         batches.Current.Dispose();
-                        return Stopped(run, startEpoch: epoch, step, last, timer);
+                        return Stopped(run, startEpoch: epoch, step, last, timer) with { Retrieval = lastRetrieval };
                     }
                     timer.Stop(Phase.Data);
                     using var batch = batches.Current;
@@ -201,23 +193,25 @@ public static class Trainer
             }
             var metrics = new Dictionary<string, double>
             {
-                [LossMetric] = lossCount > 0 ? lossSum / lossCount : double.NaN,
-                [LrMetric] = setup.LearningRate(ParamGroupRole.Backbone) ?? cfg.LearningRate,
+                [RunMetrics.Loss.Key] = lossCount > 0 ? lossSum / lossCount : double.NaN,
+                [RunMetrics.LearningRate.Key] = setup.LearningRate(ParamGroupRole.Backbone) ?? cfg.LearningRate,
             };
             if (confidence is not null) foreach (var (k, v) in confidence.Metrics) metrics[k] = v;
+            RetrievalResult? retrieval = null;
             schedule.step();
             if (cfg.DeviationEveryEpochs > 0 && (epoch + 1) % cfg.DeviationEveryEpochs == 0)
             {
                 timer.Start();
                 var dev = Deviation(inputs, loss, data, evalBatch, device);
-                metrics[DeviationMetric] = dev.Primary;
-                metrics[DeviationPairwiseMetric] = dev.Pairwise;
+                metrics[RunMetrics.Deviation.Key] = dev.Primary;
+                metrics[RunMetrics.DeviationPairwise.Key] = dev.Pairwise;
                 timer.Stop(Phase.Deviation);
             }
             if ((epoch + 1) % cfg.EvalEveryEpochs == 0 || epoch + 1 == cfg.Epochs)
             {
                 timer.Start();
-                foreach (var (k, v) in Evaluate(inputs, data.Dataset.Test, evalBatch, device, cfg.ComputeNmi)) metrics[k] = v;
+                retrieval = Evaluate(inputs, data.Dataset.Test, evalBatch, device, cfg.ComputeNmi);
+                foreach (var (m, v) in RetrievalMetrics.Values(retrieval)) metrics[m.Key] = v;
                 timer.Stop(Phase.Evaluation);
             }
             timer.Start();
@@ -229,9 +223,9 @@ public static class Trainer
             });
             timer.Stop(Phase.Checkpoint);
             progress.EpochCompleted(epoch, metrics);
-            last = metrics;
+            (last, lastRetrieval) = (metrics, retrieval);
         }
-        var result = new TrainingResult(run.Root, true, cfg.Epochs, step, last, timer.Timings());
+        var result = new TrainingResult(run.Root, true, cfg.Epochs, step, last, timer.Timings()) { Retrieval = lastRetrieval };
         run.WriteResult(result);
         return result;
     }
@@ -246,36 +240,13 @@ public static class Trainer
     private static TrainingResult Stopped(RunDirectory run, int startEpoch, long step, IReadOnlyDictionary<string, double> last, PhaseTimer timer) =>
         new(run.Root, false, startEpoch, step, last, timer.Timings());
 
-    /// <summary>Retrieval metrics of <paramref name="network"/> on a split (query = reference, self excluded).</summary>
-    public static IReadOnlyDictionary<string, double> Evaluate(EmbeddingNetwork network, DataSplit split, ImagePipeline pipeline,
-        int batchSize, Device device, int workers = 0, bool computeNmi = false)
-    {
-        using var scope = NewDisposeScope();
-        var embeddings = Embedder.Embed(network, split, pipeline, batchSize, device, workers);
-        var result = RetrievalEvaluator.Evaluate(embeddings, split.Labels(device), new RetrievalOptions { ComputeNmi = computeNmi }, device);
-        return MetricsOf(result);
-    }
-
-    internal static IReadOnlyDictionary<string, double> Evaluate(RunInputs inputs, DataSplit test, int batchSize, Device device, bool computeNmi)
+    // Retrieval metrics on the held-out classes as training evaluates them (query = reference, self excluded); a trained run
+    // read back later evaluates through the same call (TrainedRun.EvaluateTest).
+    internal static RetrievalResult Evaluate(RunInputs inputs, DataSplit test, int batchSize, Device device, bool computeNmi)
     {
         using var scope = NewDisposeScope();
         var embeddings = inputs.Embed(test: true, batchSize);
-        return MetricsOf(RetrievalEvaluator.Evaluate(embeddings, test.Labels(device), new RetrievalOptions { ComputeNmi = computeNmi }, device));
-    }
-
-    /// <summary>Flattens a retrieval result to metric names (PML's names: recall_at_k, precision_at_1, r_precision, MAP@R, NMI).</summary>
-    public static IReadOnlyDictionary<string, double> MetricsOf(RetrievalResult result)
-    {
-        ArgumentNullException.ThrowIfNull(result);
-        var m = new Dictionary<string, double>
-        {
-            [RetrievalResult.Names.PrecisionAt1] = result.PrecisionAt1,
-            [RetrievalResult.Names.RPrecision] = result.RPrecision,
-            [RetrievalResult.Names.MapAtR] = result.MapAtR,
-        };
-        foreach (var (k, v) in result.RecallAt) m[RetrievalResult.Names.RecallPrefix + k] = v;
-        if (result.Nmi is { } nmi) m[RetrievalResult.Names.Nmi] = nmi;
-        return m;
+        return RetrievalEvaluator.Evaluate(embeddings, test.Labels(device), new RetrievalOptions { ComputeNmi = computeNmi }, device);
     }
 
     private static DeviationResult Deviation(RunInputs inputs, BuiltObjective loss, TrainingData data, int batchSize, Device device)

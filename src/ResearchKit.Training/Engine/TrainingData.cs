@@ -17,7 +17,7 @@ public sealed record TrainingData(ZeroShotDataset Dataset, DataSplit Train, Imag
     {
         ArgumentNullException.ThrowIfNull(config);
         var info = DatasetRegistry.Info(config.Dataset);
-        var dataset = preloaded ?? DatasetRegistry.Load(info.Name, dataRoot);
+        var dataset = preloaded ?? DatasetRegistry.Default.Load(info.Name, dataRoot);
         var train = config.LabelNoiseRate > 0 ? LabelNoise.Symmetric(dataset.Train, config.LabelNoiseRate, config.Seed).Split : dataset.Train;
         var spec = BackboneRegistry.Default.Get(config.Backbone).Spec;
         int size = config.ImageSize > 0 ? config.ImageSize : spec.InputSize;

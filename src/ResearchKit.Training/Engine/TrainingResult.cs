@@ -1,4 +1,6 @@
 using Microsoft.Data.Analysis;
+using ResearchKit.Metrics;
+using ResearchKit.Training.Runs;
 
 namespace ResearchKit.Training.Engine;
 
@@ -27,15 +29,31 @@ public sealed record TrainingTimings(double Data, double Forward, double Backwar
 }
 
 /// <summary>The outcome of <see cref="Trainer.Train"/> or <see cref="Trainer.Resume"/>.</summary>
-/// <param name="RunDirectory">The run folder.</param>
+/// <param name="RunDirectory">The run folder (absolute); <see cref="RunLayout"/> names its files.</param>
 /// <param name="Completed">False when stopped early (cancellation or step limit); resume it to finish.</param>
 /// <param name="EpochsCompleted">Epochs finished (and checkpointed).</param>
 /// <param name="Steps">Optimizer steps taken in total.</param>
-/// <param name="FinalMetrics">The last epoch's metrics (with the final evaluation) when completed; otherwise the last finished epoch's.</param>
+/// <param name="FinalMetrics">The last epoch's metric row as written to the metric files (keys of <see cref="RunMetrics"/>), with
+/// the final evaluation when completed; otherwise the last finished epoch's.</param>
 /// <param name="Timings">Where this process's time went.</param>
 public sealed record TrainingResult(string RunDirectory, bool Completed, int EpochsCompleted, long Steps,
     IReadOnlyDictionary<string, double> FinalMetrics, TrainingTimings Timings)
 {
+    /// <summary>The evaluation whose values <see cref="FinalMetrics"/> holds, typed; null when that epoch did not evaluate,
+    /// and in results written before the field existed (their values are read from <see cref="FinalMetrics"/>).</summary>
+    public RetrievalResult? Retrieval { get; init; }
+
+    /// <summary>
+    /// The stored value of <paramref name="metric"/>: from <see cref="Retrieval"/> for a retrieval metric it holds, otherwise
+    /// from <see cref="FinalMetrics"/> by the metric's key; null when the run did not record it.
+    /// </summary>
+    public double? Value(MetricDefinition metric)
+    {
+        ArgumentNullException.ThrowIfNull(metric);
+        if (Retrieval is not null && RetrievalMetrics.Read(Retrieval, metric) is { } typed) return typed;
+        return FinalMetrics.TryGetValue(metric.Key, out var v) ? v : null;
+    }
+
     /// <summary>
     /// The result for display (notebooks render it as HTML): one row per quantity — the final metrics (as stored: retrieval
     /// metrics as fractions), then epochs, steps, wall time and training throughput.

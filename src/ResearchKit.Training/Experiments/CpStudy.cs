@@ -2,7 +2,7 @@ using ResearchKit.Losses;
 using ResearchKit.Metrics;
 using ResearchKit.Similarity;
 using ResearchKit.Training.Config;
-using ResearchKit.Training.Engine;
+using ResearchKit.Training.Runs;
 
 namespace ResearchKit.Training.Experiments;
 
@@ -22,7 +22,7 @@ public sealed record CpReading(string Name, string Description, Func<LossConfig,
 /// </summary>
 public static class CpStudy
 {
-    private const string R1 = RetrievalResult.Names.RecallPrefix + "1", Map = RetrievalResult.Names.MapAtR, P1 = RetrievalResult.Names.PrecisionAt1;
+    private static readonly MetricDefinition R1 = RetrievalMetrics.RecallAt(1), Map = RetrievalMetrics.MapAtR, P1 = RetrievalMetrics.PrecisionAt1;
 
     private static LossConfig Cp(LossConfig l, Func<CalibrateProxyOptions, CalibrateProxyOptions> f) => l with { Cp = f(l.Cp) };
 
@@ -81,7 +81,7 @@ public static class CpStudy
         foreach (var r in AtK1)
             v.Add(Row("CP", r, (p, c) => Base(c, true) with { DeviationEveryEpochs = 1 }));
         return new Experiment("study-ii", "claim (ii), Fig. 3: deviation per epoch, PA and CP under each reading (E_s the profile's)", v,
-            [Trainer.DeviationMetric, R1, Map], PaperNumbers.None, PerEpoch: true);
+            [RunMetrics.Deviation, R1, Map], PaperNumbers.None, PerEpoch: true);
     }
 
     /// <summary>(iii) Table II: K = 3 beats K = 1, with and without CP.</summary>

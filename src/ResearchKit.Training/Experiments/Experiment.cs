@@ -1,4 +1,6 @@
+using ResearchKit.Metrics;
 using ResearchKit.Training.Config;
+using ResearchKit.Training.Runs;
 
 namespace ResearchKit.Training.Experiments;
 
@@ -11,22 +13,27 @@ public sealed record ExperimentVariant(string Name, Func<ExperimentProfile, Trai
     public string Slug => Slugs.Of(Name);
 }
 
-/// <summary>The paper's reported numbers for an experiment, keyed by (data set, variant name), then metric name; values in %.</summary>
+/// <summary>
+/// The paper's reported numbers for an experiment, in %: per variant (the <see cref="ExperimentVariant"/> object itself, so a
+/// renamed row keeps its numbers and a row of another experiment never matches), data set and metric.
+/// </summary>
 public sealed class PaperNumbers
 {
-    private readonly Dictionary<(string Dataset, string Variant), Dictionary<string, double>> values = [];
+    private readonly Dictionary<ExperimentVariant, Dictionary<(string Dataset, MetricDefinition Metric), double>> values =
+        new(ReferenceEqualityComparer.Instance);
 
-    /// <summary>Adds a row's numbers.</summary>
-    public PaperNumbers Add(string dataset, string variant, params (string Metric, double Percent)[] numbers)
+    /// <summary>Adds the numbers the paper reports for <paramref name="variant"/> on <paramref name="dataset"/>.</summary>
+    public PaperNumbers Add(string dataset, ExperimentVariant variant, params (MetricDefinition Metric, double Percent)[] numbers)
     {
-        if (!values.TryGetValue((dataset, variant), out var row)) values[(dataset, variant)] = row = [];
-        foreach (var (m, v) in numbers) row[m] = v;
+        ArgumentNullException.ThrowIfNull(variant);
+        if (!values.TryGetValue(variant, out var row)) values[variant] = row = [];
+        foreach (var (m, v) in numbers) row[(dataset, m)] = v;
         return this;
     }
 
-    /// <summary>The reported value in %, or null.</summary>
-    public double? Get(string dataset, string variant, string metric) =>
-        values.TryGetValue((dataset, variant), out var row) && row.TryGetValue(metric, out var v) ? v : null;
+    /// <summary>The reported value in %, or null when the paper reports none for that variant, data set and metric.</summary>
+    public double? Get(string dataset, ExperimentVariant variant, MetricDefinition metric) =>
+        values.TryGetValue(variant, out var row) && row.TryGetValue((dataset, metric), out var v) ? v : null;
 
     /// <summary>No reported numbers.</summary>
     public static PaperNumbers None { get; } = new();
@@ -48,29 +55,34 @@ public sealed record PaperOptimum(string Sweep, string Description, IReadOnlyLis
 }
 
 /// <summary>One planned training run of an experiment.</summary>
-/// <param name="Experiment">Experiment name.</param>
-/// <param name="Dataset">Data set.</param>
-/// <param name="Variant">Variant name.</param>
-/// <param name="Seed">Seed.</param>
-/// <param name="Config">The resolved config.</param>
+/// <param name="Experiment">Registry name of the experiment.</param>
+/// <param name="Dataset">Data set the run trains on.</param>
+/// <param name="Variant">Name of the table row.</param>
+/// <param name="Seed">Seed of the run, 1-based.</param>
+/// <param name="Config">The config the run trains with: the profile's base config for the data set and seed, changed by the variant.</param>
 public sealed record PlannedRun(string Experiment, string Dataset, string Variant, int Seed, TrainingConfig Config)
 {
     /// <summary>Run folder relative to the experiment's output folder.</summary>
-    public string RelativePath => Path.Combine("runs", Dataset, Slugs.Of(Variant), $"seed-{Seed}");
+    public string RelativePath => RunLayout.RunPath(Dataset, Slugs.Of(Variant), Seed);
 }
 
 /// <summary>A named experiment: a grid of variants × data sets × seeds, the metrics its table shows, and the paper's numbers.</summary>
 /// <param name="Name">Name used on the command line (<c>table1</c>, …).</param>
-/// <param name="Description">One line.</param>
-/// <param name="Variants">Table rows.</param>
-/// <param name="Metrics">Metric columns of the table (run metric names).</param>
+/// <param name="Description">One line for <c>researchkit list</c> and the table's heading.</param>
+/// <param name="Variants">Table rows, in table order.</param>
+/// <param name="Metrics">Metric columns of the table.</param>
 /// <param name="Paper">The paper's numbers (shown for the <c>paper</c> profile).</param>
 /// <param name="PaperDatasets">Data sets at the <c>paper</c> profile when they differ from the profile's (Table IV adds SOP).</param>
 /// <param name="PerEpoch">Also tabulate the per-epoch series of the metrics (Fig. 3).</param>
 /// <param name="PaperOptima">For sweeps the paper reports only as "best at": the best settings it names (Fig. 4).</param>
-public sealed record Experiment(string Name, string Description, IReadOnlyList<ExperimentVariant> Variants, IReadOnlyList<string> Metrics,
+public sealed record Experiment(string Name, string Description, IReadOnlyList<ExperimentVariant> Variants, IReadOnlyList<MetricDefinition> Metrics,
     PaperNumbers Paper, IReadOnlyList<string>? PaperDatasets = null, bool PerEpoch = false, IReadOnlyList<PaperOptimum>? PaperOptima = null)
 {
+    /// <summary>The row named <paramref name="name"/> (as run labels and plans record it).</summary>
+    /// <exception cref="ArgumentException">No row has that name; the message lists the rows.</exception>
+    public ExperimentVariant Variant(string name) => Variants.FirstOrDefault(v => v.Name == name)
+        ?? throw new ArgumentException($"experiment {Name} has no variant '{name}'; its variants are {string.Join(", ", Variants.Select(v => v.Name))}.", nameof(name));
+
     /// <summary>The data sets at a profile (the pinned one for <see cref="ExperimentProfile.WithDataset"/>).</summary>
     public IReadOnlyList<string> Datasets(ExperimentProfile profile) =>
         profile.HasPaperNumbers && PaperDatasets is not null && !profile.DatasetPinned ? PaperDatasets : profile.Datasets;

@@ -2,16 +2,15 @@ using ResearchKit.Losses;
 using ResearchKit.Metrics;
 using ResearchKit.Similarity;
 using ResearchKit.Training.Config;
-using ResearchKit.Training.Engine;
+using ResearchKit.Training.Runs;
 
 namespace ResearchKit.Training.Experiments;
 
 /// <summary>The paper's experiments (losses.md §5.13): Tables I, II, IV, V and Figs. 3, 4; then the reading study (<see cref="CpStudy"/>).</summary>
 public static class ExperimentRegistry
 {
-    private const string R1 = RetrievalResult.Names.RecallPrefix + "1", R2 = RetrievalResult.Names.RecallPrefix + "2",
-        R4 = RetrievalResult.Names.RecallPrefix + "4", R8 = RetrievalResult.Names.RecallPrefix + "8", Map = RetrievalResult.Names.MapAtR,
-        P1 = RetrievalResult.Names.PrecisionAt1;
+    private static readonly MetricDefinition R1 = RetrievalMetrics.RecallAt(1), R2 = RetrievalMetrics.RecallAt(2), R4 = RetrievalMetrics.RecallAt(4),
+        R8 = RetrievalMetrics.RecallAt(8), Map = RetrievalMetrics.MapAtR, P1 = RetrievalMetrics.PrecisionAt1;
 
     /// <summary>All experiments, in table order.</summary>
     public static IReadOnlyList<Experiment> All { get; } = [Table1(), Table2(), Table4(), Table5(), Fig3(), Fig4(), Switches(), .. CpStudy.Experiments];
@@ -29,16 +28,12 @@ public static class ExperimentRegistry
     /// <summary>Table I: CP ablation on Proxy Anchor, K = 1.</summary>
     public static Experiment Table1()
     {
-        const string pa = "PA (s^p only)", sg = "PA + s^g", cal = "PA + s^g + L_cal";
+        ExperimentVariant pa = new("PA (s^p only)", (_, c) => WithCp(c, false)), sg = new("PA + s^g", (_, c) => WithCp(c, true, lambda: 0)),
+            cal = new("PA + s^g + L_cal", (_, c) => WithCp(c, true));
         var paper = new PaperNumbers()
             .Add("cub", pa, (R1, 68.5), (R2, 79.0), (R4, 86.4)).Add("cub", sg, (R1, 68.6), (R2, 79.0), (R4, 86.5)).Add("cub", cal, (R1, 69.2), (R2, 79.3), (R4, 86.7))
             .Add("cars", pa, (R1, 86.1), (R2, 91.7), (R4, 95.0)).Add("cars", sg, (R1, 86.2), (R2, 91.7), (R4, 95.1)).Add("cars", cal, (R1, 87.0), (R2, 92.3), (R4, 95.2));
-        return new Experiment("table1", "CP ablation (PA, K = 1): s^p only, + s^g, + s^g + L_cal",
-        [
-            new(pa, (_, c) => WithCp(c, false)),
-            new(sg, (_, c) => WithCp(c, true, lambda: 0)),
-            new(cal, (_, c) => WithCp(c, true)),
-        ], [R1, R2, R4, Map], paper);
+        return new Experiment("table1", "CP ablation (PA, K = 1): s^p only, + s^g, + s^g + L_cal", [pa, sg, cal], [R1, R2, R4, Map], paper);
     }
 
     /// <summary>Table II: proxies per class K = 1..5, with and without CP (PA base).</summary>
@@ -53,9 +48,9 @@ public static class ExperimentRegistry
         for (int k = 1; k <= 5; k++)
         {
             int kk = k;
-            string no = $"PA K={k}", cp = $"CP+PA K={k}";
-            variants.Add(new(no, (_, c) => WithCp(c, false, kk)));
-            variants.Add(new(cp, (_, c) => WithCp(c, true, kk)));
+            ExperimentVariant no = new($"PA K={k}", (_, c) => WithCp(c, false, kk)), cp = new($"CP+PA K={k}", (_, c) => WithCp(c, true, kk));
+            variants.Add(no);
+            variants.Add(cp);
             foreach (var (ds, name, row) in new[] { ("cub", no, cubNo[k - 1]), ("cars", no, carsNo[k - 1]), ("cub", cp, cubCp[k - 1]), ("cars", cp, carsCp[k - 1]) })
                 paper.Add(ds, name, (R1, row[0]), (R2, row[1]), (R4, row[2]));
         }
@@ -66,36 +61,32 @@ public static class ExperimentRegistry
     public static Experiment Table4()
     {
         var paper = new PaperNumbers();
-        void Row(string v, double[] cub, double[] cars, double sop1)
-        {
-            paper.Add("cub", v, (R1, cub[0]), (R2, cub[1]), (R4, cub[2]), (R8, cub[3]));
-            paper.Add("cars", v, (R1, cars[0]), (R2, cars[1]), (R4, cars[2]), (R8, cars[3]));
-            paper.Add("sop", v, (R1, sop1));
-        }
-        Row("Proxy-NCA", [49.2, 61.9, 67.9, 72.4], [73.2, 82.4, 86.4, 87.8], 73.7);
-        Row("CP+Proxy-NCA", [57.1, 67.3, 72.8, 79.9], [77.8, 86.1, 89.7, 90.8], 74.7);
-        Row("SoftTriple", [65.4, 76.4, 84.5, 90.4], [84.5, 90.7, 94.5, 96.9], 78.3);
-        Row("CP+SoftTriple", [67.6, 78.2, 85.9, 91.6], [85.3, 91.3, 94.9, 97.1], 78.8);
-        Row("Proxy Anchor", [68.4, 79.2, 86.8, 91.6], [86.1, 91.7, 95.0, 97.3], 79.1);
-        Row("CP+PA", [69.8, 79.7, 87.1, 92.1], [87.5, 92.4, 95.4, 97.6], 79.7);
-        foreach (var (ds, pa, cp) in new[] { ("cub", 26.47, 28.34), ("cars", 27.77, 30.79), ("sop", 47.88, 50.52) })
-            paper.Add(ds, "Proxy Anchor", (Map, pa)).Add(ds, "CP+PA", (Map, cp));
-        paper.Add("cub", "Proxy-NCA", (Map, 23.85)).Add("cars", "Proxy-NCA", (Map, 25.56)).Add("sop", "Proxy-NCA", (Map, 47.22))
-            .Add("cub", "SoftTriple", (Map, 25.64)).Add("cars", "SoftTriple", (Map, 26.06)).Add("sop", "SoftTriple", (Map, 47.35));
         // The paper's Proxy-NCA rows use D = 64; the other profiles keep their own D for every row.
         static TrainingConfig Nca(ExperimentProfile p, TrainingConfig c, bool cp) => Loss(c with { EmbeddingSize = p.HasPaperNumbers ? 64 : c.EmbeddingSize },
             l => l with { Base = BaseLossKind.ProxyNca, CalibrateProxy = cp });
         // CP rows take the profile's CP settings (K = 3 as in the paper); the base-loss rows their single proxy.
         static TrainingConfig Base(TrainingConfig c, BaseLossKind b, bool cp) => Loss(c, l => l with { Base = b, CalibrateProxy = cp });
+        ExperimentVariant nca = new("Proxy-NCA", (p, c) => Nca(p, c, false)), cpNca = new("CP+Proxy-NCA", (p, c) => Nca(p, c, true)),
+            st = new("SoftTriple", (_, c) => Base(c, BaseLossKind.SoftTriple, false)), cpSt = new("CP+SoftTriple", (_, c) => Base(c, BaseLossKind.SoftTriple, true)),
+            pa = new("Proxy Anchor", (_, c) => Base(c, BaseLossKind.ProxyAnchor, false)), cpPa = new("CP+PA", (_, c) => Base(c, BaseLossKind.ProxyAnchor, true));
+        void Row(ExperimentVariant v, double[] cub, double[] cars, double sop1)
+        {
+            paper.Add("cub", v, (R1, cub[0]), (R2, cub[1]), (R4, cub[2]), (R8, cub[3]));
+            paper.Add("cars", v, (R1, cars[0]), (R2, cars[1]), (R4, cars[2]), (R8, cars[3]));
+            paper.Add("sop", v, (R1, sop1));
+        }
+        Row(nca, [49.2, 61.9, 67.9, 72.4], [73.2, 82.4, 86.4, 87.8], 73.7);
+        Row(cpNca, [57.1, 67.3, 72.8, 79.9], [77.8, 86.1, 89.7, 90.8], 74.7);
+        Row(st, [65.4, 76.4, 84.5, 90.4], [84.5, 90.7, 94.5, 96.9], 78.3);
+        Row(cpSt, [67.6, 78.2, 85.9, 91.6], [85.3, 91.3, 94.9, 97.1], 78.8);
+        Row(pa, [68.4, 79.2, 86.8, 91.6], [86.1, 91.7, 95.0, 97.3], 79.1);
+        Row(cpPa, [69.8, 79.7, 87.1, 92.1], [87.5, 92.4, 95.4, 97.6], 79.7);
+        foreach (var (ds, paMap, cpMap) in new[] { ("cub", 26.47, 28.34), ("cars", 27.77, 30.79), ("sop", 47.88, 50.52) })
+            paper.Add(ds, pa, (Map, paMap)).Add(ds, cpPa, (Map, cpMap));
+        paper.Add("cub", nca, (Map, 23.85)).Add("cars", nca, (Map, 25.56)).Add("sop", nca, (Map, 47.22))
+            .Add("cub", st, (Map, 25.64)).Add("cars", st, (Map, 26.06)).Add("sop", st, (Map, 47.35));
         return new Experiment("table4", "CP + each base loss (Proxy-NCA, SoftTriple, Proxy Anchor) against the base loss",
-        [
-            new("Proxy-NCA", (p, c) => Nca(p, c, false)),
-            new("CP+Proxy-NCA", (p, c) => Nca(p, c, true)),
-            new("SoftTriple", (_, c) => Base(c, BaseLossKind.SoftTriple, false)),
-            new("CP+SoftTriple", (_, c) => Base(c, BaseLossKind.SoftTriple, true)),
-            new("Proxy Anchor", (_, c) => Base(c, BaseLossKind.ProxyAnchor, false)),
-            new("CP+PA", (_, c) => Base(c, BaseLossKind.ProxyAnchor, true)),
-        ], [R1, R2, R4, R8, Map], paper, PaperDatasets: ["cub", "cars", "sop"]);
+            [nca, cpNca, st, cpSt, pa, cpPa], [R1, R2, R4, R8, Map], paper, PaperDatasets: ["cub", "cars", "sop"]);
     }
 
     /// <summary>Table V: symmetric label noise 10/20/50 % — PA, CP+PA and Smooth Proxy Anchor.</summary>
@@ -114,9 +105,10 @@ public static class ExperimentRegistry
             foreach (var row in rows)
             {
                 double rate = rates[i];
-                string name = $"{row.Name} noise={rate * 100:0}%";
-                variants.Add(new(name, (_, c) => Loss(c with { LabelNoiseRate = rate }, l => l with { Base = row.Base, CalibrateProxy = row.Cp })));
-                if (row.Cub is not null) paper.Add("cub", name, (P1, row.Cub[i])).Add("cars", name, (P1, row.Cars![i]));
+                var variant = new ExperimentVariant($"{row.Name} noise={rate * 100:0}%",
+                    (_, c) => Loss(c with { LabelNoiseRate = rate }, l => l with { Base = row.Base, CalibrateProxy = row.Cp }));
+                variants.Add(variant);
+                if (row.Cub is not null) paper.Add("cub", variant, (P1, row.Cub[i])).Add("cars", variant, (P1, row.Cars![i]));
             }
         return new Experiment("table5", "symmetric label noise 10/20/50 %: PA, CP+PA, Smooth Proxy Anchor", variants, [P1, Map], paper);
     }
@@ -143,7 +135,7 @@ public static class ExperimentRegistry
         new("PA", (_, c) => WithCp(c, false) with { DeviationEveryEpochs = 1 }),
         new("CP+PA", (p, c) => Loss(WithCp(c, true), l => l with { Cp = l.Cp with { StartEpoch = StartAt(p, c, PaperStartEpoch) } })
             with { DeviationEveryEpochs = 1 }),
-    ], [Trainer.DeviationMetric, Trainer.DeviationPairwiseMetric, R1, Map], PaperNumbers.None, PerEpoch: true);
+    ], [RunMetrics.Deviation, RunMetrics.DeviationPairwise, R1, Map], PaperNumbers.None, PerEpoch: true);
 
     /// <summary>
     /// What the paper says about Fig. 4 (losses.md §5.1, §5.13): total capacities 3000 and 3500 were best on CUB (100 training

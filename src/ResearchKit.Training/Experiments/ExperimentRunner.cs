@@ -27,31 +27,24 @@ public readonly record struct Shard(int Index, int Count)
     public bool Owns(int runIndex) => runIndex % Count == Index;
 }
 
-/// <summary>What a run folder of an experiment is (written as <c>experiment.json</c> next to <c>config.json</c>).</summary>
-/// <param name="Experiment">Experiment name.</param>
-/// <param name="Profile">Profile name.</param>
-/// <param name="Dataset">Data set.</param>
-/// <param name="Variant">Variant (table row).</param>
-/// <param name="Seed">Seed.</param>
-public sealed record RunLabel(string Experiment, string Profile, string Dataset, string Variant, int Seed)
-{
-    /// <summary>File name of the label inside a run folder.</summary>
-    public const string FileName = "experiment.json";
-}
+/// <summary>What a run folder of an experiment is (written as <see cref="RunLayout.Label"/> next to the run's config).</summary>
+/// <param name="Experiment">Registry name of the experiment (<see cref="ExperimentRegistry.Get"/>).</param>
+/// <param name="Profile">Registry name of the profile (<see cref="Profiles.Get"/>).</param>
+/// <param name="Dataset">Data set the run trained on.</param>
+/// <param name="Variant">Name of the table row (<see cref="Experiment.Variant"/>).</param>
+/// <param name="Seed">Seed of the run, 1-based.</param>
+public sealed record RunLabel(string Experiment, string Profile, string Dataset, string Variant, int Seed);
 
 /// <summary>
-/// An experiment folder's plan (<c>plan.json</c>): which runs make its table, so <c>report</c> can say which are missing
+/// An experiment folder's plan (<see cref="RunLayout.Plan"/>): which runs make its table, so <c>report</c> can say which are missing
 /// (unfinished, or finished but unlabelled) whatever shards wrote the folder. Same content for every shard.
 /// </summary>
-/// <param name="Experiment">Experiment name.</param>
-/// <param name="Profile">Profile name.</param>
+/// <param name="Experiment">Registry name of the experiment.</param>
+/// <param name="Profile">Registry name of the profile.</param>
 /// <param name="Seeds">Seeds per configuration.</param>
 /// <param name="Runs">The runs, in plan order (shard i of n owns those with index ≡ i mod n).</param>
 public sealed record ExperimentPlan(string Experiment, string Profile, int Seeds, IReadOnlyList<PlannedRunEntry> Runs)
 {
-    /// <summary>File name inside the experiment folder.</summary>
-    public const string FileName = "plan.json";
-
     /// <summary>
     /// This plan's runs followed by those of <paramref name="other"/> it lacks (by run folder), with the larger seed count:
     /// what a folder holds after both were run into it.
@@ -70,7 +63,7 @@ public sealed record ExperimentPlan(string Experiment, string Profile, int Seeds
     /// <exception cref="InvalidDataException">The file is not a plan; names it.</exception>
     public static ExperimentPlan? Read(string folder)
     {
-        var path = Path.Combine(folder, FileName);
+        var path = Path.Combine(folder, RunLayout.Plan);
         if (!File.Exists(path)) return null;
         try { return JsonSerializer.Deserialize<ExperimentPlan>(File.ReadAllText(path), TrainingConfigJson.Options); }
         catch (JsonException e) { throw new InvalidDataException($"{path}: not an experiment plan ({e.Message})", e); }
@@ -78,9 +71,9 @@ public sealed record ExperimentPlan(string Experiment, string Profile, int Seeds
 }
 
 /// <summary>One run of an <see cref="ExperimentPlan"/>.</summary>
-/// <param name="Dataset">Data set.</param>
-/// <param name="Variant">Variant (table row).</param>
-/// <param name="Seed">Seed.</param>
+/// <param name="Dataset">Data set the run trains on.</param>
+/// <param name="Variant">Name of the table row.</param>
+/// <param name="Seed">Seed of the run, 1-based.</param>
 /// <param name="Path">Run folder relative to the experiment folder.</param>
 public sealed record PlannedRunEntry(string Dataset, string Variant, int Seed, string Path);
 
@@ -105,9 +98,9 @@ public static class ExperimentRunner
     /// own lock too (shards of different counts may overlap). A run folder whose run never started is started afresh with
     /// the plan's config; one that started is resumed, refusing a plan whose recipe changed since (only the device may).
     /// </summary>
-    /// <param name="experiment">The experiment.</param>
-    /// <param name="profile">The profile.</param>
-    /// <param name="outRoot">Output root.</param>
+    /// <param name="experiment">The experiment (possibly with fewer variants than the registry's); the returned table is its.</param>
+    /// <param name="profile">The profile (possibly cut to fewer epochs); the returned table is its.</param>
+    /// <param name="outRoot">Output root; the experiment's folder is <see cref="OutputFolder"/> under it.</param>
     /// <param name="seeds">Seeds per config (null = the profile's default).</param>
     /// <param name="shard">This process's shard.</param>
     /// <param name="device">Device override (null keeps the profile's).</param>
@@ -128,7 +121,7 @@ public static class ExperimentRunner
         WritePlan(folder, new ExperimentPlan(experiment.Name, profile.Name, seedCount,
             plan.Select(p => new PlannedRunEntry(p.Dataset, p.Variant, p.Seed, p.RelativePath)).ToList()));
         // Cached frozen-backbone features and activations are shared by every run (and shard) of the output root.
-        if (options.FeatureCacheDirectory is null) options = options with { FeatureCacheDirectory = Path.Combine(outRoot, "feature-cache") };
+        if (options.FeatureCacheDirectory is null) options = options with { FeatureCacheDirectory = Path.Combine(outRoot, RunLayout.FeatureCache) };
         foreach (int i in Owned(plan, part))
         {
             var p = plan[i];
@@ -137,7 +130,7 @@ public static class ExperimentRunner
             var label = new RunLabel(experiment.Name, profile.Name, p.Dataset, p.Variant, p.Seed);
             var runOptions = options.Dataset is not null && options.Dataset.Name != config.Dataset ? options with { Dataset = null } : options;
             var name = $"[{i + 1}/{plan.Count}] {p.Dataset} / {p.Variant} / seed {p.Seed}";
-            if (File.Exists(Path.Combine(dir, RunDirectory.ResultFileName)))
+            if (File.Exists(Path.Combine(dir, RunLayout.Result)))
             {
                 WriteLabel(dir, label);   // a kill between result.json and the label left it unlabelled
                 log?.Invoke($"{name}: done already");
@@ -149,17 +142,17 @@ public static class ExperimentRunner
             {
                 log?.Invoke($"{name}: stopped during epoch {result.EpochsCompleted + 1} (step {result.Steps}); {result.EpochsCompleted} epoch(s) " +
                     $"checkpointed in {dir}");
-                return ExperimentTable.Build(folder, requireRuns: false) with { Stopped = result };
+                return ExperimentTable.Build(experiment, profile, folder, requireRuns: false) with { Stopped = result };
             }
             log?.Invoke($"{name}: " +
-                string.Join(", ", experiment.Metrics.Where(result.FinalMetrics.ContainsKey).Select(m => $"{m} {result.FinalMetrics[m]:F4}")) +
+                string.Join(", ", experiment.Metrics.Where(m => result.Value(m) is not null).Select(m => $"{m.Label} {m.Format(m.Shown(result.Value(m)!.Value))}")) +
                 $" ({result.Timings.Total:F0} s, {result.Timings.TrainImagesPerSecond:F0} train img/s)");
         }
-        return ExperimentTable.Build(folder, requireRuns: false);
+        return ExperimentTable.Build(experiment, profile, folder, requireRuns: false);
     }
 
     private static void WriteLabel(string dir, RunLabel label) =>
-        AtomicFile.WriteAllText(Path.Combine(dir, RunLabel.FileName), JsonSerializer.Serialize(label, TrainingConfigJson.Options));
+        AtomicFile.WriteAllText(Path.Combine(dir, RunLayout.Label), JsonSerializer.Serialize(label, TrainingConfigJson.Options));
 
     // Every shard writes the same plan; a different one (other seeds) would mix two experiments in one table.
     // The folder's plan is the union of every plan run into it: a notebook that runs a subset of the variants (or fewer
@@ -168,7 +161,7 @@ public static class ExperimentRunner
     {
         var merged = ExperimentPlan.Read(folder) is { } existing ? existing.Union(plan) : plan;
         var json = JsonSerializer.Serialize(merged, TrainingConfigJson.Options);
-        var path = Path.Combine(folder, ExperimentPlan.FileName);
+        var path = Path.Combine(folder, RunLayout.Plan);
         if (!File.Exists(path) || File.ReadAllText(path) != json) AtomicFile.WriteAllText(path, json);
     }
 }

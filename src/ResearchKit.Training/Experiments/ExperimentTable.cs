@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Text;
 using System.Text.Json;
 using Microsoft.Data.Analysis;
+using ResearchKit.Metrics;
 using ResearchKit.Training.Config;
 using ResearchKit.Training.Engine;
 using ResearchKit.Training.Runs;
@@ -9,23 +10,20 @@ using ResearchKit.Training.Runs;
 namespace ResearchKit.Training.Experiments;
 
 /// <summary>
-/// An experiment's results: one row per (data set, variant) with mean and sample sd over seeds of each metric
-/// (retrieval metrics in %), the seed count, and the paper's number for the <c>paper</c> profile.
-/// Built from the run folders, so shards written by separate processes merge by building it over their common folder.
+/// An experiment's results: one row per (data set, variant) with mean and sample sd over seeds of each metric (shown values:
+/// percentages in %, as their <see cref="MetricDefinition"/> says), the seed count, and the paper's number for the <c>paper</c>
+/// profile. Built from the run folders, so shards written by separate processes merge by building it over their common folder.
 /// </summary>
-/// <param name="Experiment">The experiment.</param>
-/// <param name="Profile">The profile.</param>
-/// <param name="Frame">The table.</param>
+/// <param name="Experiment">The experiment that ran (a notebook's filtered variants included): its metrics are the columns.</param>
+/// <param name="Profile">The profile it ran at (a cut run's epochs included); paper numbers appear when it has them.</param>
+/// <param name="Frame">The numbers: data set, variant, seeds, then per metric <see cref="MeanColumn"/>, <see cref="SdColumn"/> and, with paper
+/// numbers, <see cref="PaperColumn"/>; also written to <see cref="CsvPath"/>.</param>
 /// <param name="PerEpoch">Per-epoch means (data set, variant, epoch, metric means), for experiments that plot curves; else null.</param>
 /// <param name="CsvPath">Where <see cref="Frame"/> was saved.</param>
 public sealed record ExperimentTable(Experiment Experiment, ExperimentProfile Profile, DataFrame Frame, DataFrame? PerEpoch, string CsvPath)
 {
-    /// <summary>Column suffix of means.</summary>
-    public const string MeanSuffix = "_mean";
-    /// <summary>Column suffix of standard deviations.</summary>
-    public const string SdSuffix = "_sd";
-    /// <summary>Column prefix of the paper's numbers.</summary>
-    public const string PaperPrefix = "paper_";
+    // Frame column names: <metric key>_mean, <metric key>_sd, paper_<metric key> (also table.csv's header).
+    private const string MeanSuffix = "_mean", SdSuffix = "_sd", PaperPrefix = "paper_";
 
     /// <summary>Planned runs without a result (with the plan) or finished runs without a label (without one), one line each.</summary>
     public IReadOnlyList<string> Missing { get; init; } = [];
@@ -33,32 +31,81 @@ public sealed record ExperimentTable(Experiment Experiment, ExperimentProfile Pr
     /// <summary>Set by <see cref="ExperimentRunner.Run"/> when a run was stopped (signal or step limit) before the end.</summary>
     public TrainingResult? Stopped { get; init; }
 
+    /// <summary>The <see cref="Frame"/> column of a metric's means over seeds (shown values: percent for percentages).</summary>
+    public static string MeanColumn(MetricDefinition metric) => Key(metric) + MeanSuffix;
+    /// <summary>The <see cref="Frame"/> column of a metric's sample standard deviations over seeds (shown values).</summary>
+    public static string SdColumn(MetricDefinition metric) => Key(metric) + SdSuffix;
+    /// <summary>The <see cref="Frame"/> column of the paper's numbers of a metric (profiles with paper numbers).</summary>
+    public static string PaperColumn(MetricDefinition metric) => PaperPrefix + Key(metric);
+
+    private static string Key(MetricDefinition metric)
+    {
+        ArgumentNullException.ThrowIfNull(metric);
+        return metric.Key;
+    }
+
     /// <summary>
-    /// Reads every finished run under <paramref name="folder"/> (an experiment output folder) and writes <c>table.csv</c>.
-    /// With the folder's <see cref="ExperimentPlan"/>, a planned run counts when its <c>result.json</c> exists (its label is
-    /// the plan's) and every other planned run is listed in <see cref="Missing"/>; without one (older folders), runs are
-    /// found by their labels and a finished run without a label is listed as missing instead of silently dropped.
+    /// Reads every finished run under <paramref name="folder"/> (an experiment output folder) and writes its table
+    /// (<see cref="RunLayout.Table"/>) for the registry's experiment and profile the folder's plan or labels name
+    /// (<c>researchkit report</c>). Finished runs of a variant the experiment no longer has are listed in <see cref="Missing"/>.
     /// </summary>
-    /// <param name="folder">The experiment folder.</param>
+    /// <param name="folder">The experiment folder (<see cref="ExperimentRunner.OutputFolder"/>).</param>
     /// <param name="requireRuns">Throw when no run has finished yet (report); false gives an empty table (a shard's first run).</param>
     /// <exception cref="ArgumentException">The folder holds no runs (or none finished, with <paramref name="requireRuns"/>), or runs of
     /// more than one experiment/profile.</exception>
     /// <exception cref="InvalidDataException">A result, label, plan or metrics file is unreadable; the message names it.</exception>
     public static ExperimentTable Build(string folder, bool requireRuns = true)
     {
+        var runs = FindRuns(folder, out var missing);
+        var (experimentName, profileName) = OneExperiment(folder, runs);
+        var experiment = ExperimentRegistry.Get(experimentName);
+        var variants = experiment.Variants.Select(v => v.Name).ToHashSet(StringComparer.Ordinal);
+        missing.AddRange(runs.Where(r => !variants.Contains(r.Label.Variant) && File.Exists(Path.Combine(r.Dir, RunLayout.Result)))
+            .Select(r => ((string?)r.Label.Variant, $"finished run of a variant {experiment.Name} no longer has ('{r.Label.Variant}'), not counted: {r.Dir}")));
+        return Build(experiment, Profiles.Get(profileName), folder, runs, missing, requireRuns);
+    }
+
+    /// <summary>
+    /// The table of <paramref name="experiment"/> run at <paramref name="profile"/> into <paramref name="folder"/> (its
+    /// <see cref="ExperimentRunner.OutputFolder"/>): the instances that ran, so a filtered list of variants keeps only its
+    /// rows and a cut profile its epochs; writes <see cref="RunLayout.Table"/>. With the folder's <see cref="ExperimentPlan"/>,
+    /// a planned run counts when its result exists and every other planned run of the experiment's variants is listed in
+    /// <see cref="Missing"/>; without one (older folders), runs are found by their labels and a finished run without a label
+    /// is listed as missing instead of silently dropped.
+    /// </summary>
+    /// <exception cref="ArgumentException">The folder holds no runs of this experiment and profile (or none finished, with
+    /// <paramref name="requireRuns"/>), or runs of another experiment or profile.</exception>
+    /// <exception cref="InvalidDataException">A result, label, plan or metrics file is unreadable; the message names it.</exception>
+    public static ExperimentTable Build(Experiment experiment, ExperimentProfile profile, string folder, bool requireRuns = true)
+    {
+        ArgumentNullException.ThrowIfNull(experiment);
+        ArgumentNullException.ThrowIfNull(profile);
+        var runs = FindRuns(folder, out var missing);
+        var names = OneExperiment(folder, runs);
+        if (names != (experiment.Name, profile.Name))
+            throw new ArgumentException($"'{folder}' holds runs of {names.Experiment}/{names.Profile}, not of {experiment.Name}/{profile.Name}.", nameof(folder));
+        var variants = experiment.Variants.Select(v => v.Name).ToHashSet(StringComparer.Ordinal);
+        missing.RemoveAll(m => m.Variant is { } v && !variants.Contains(v));
+        return Build(experiment, profile, folder, runs.Where(r => variants.Contains(r.Label.Variant)).ToList(), missing, requireRuns);
+    }
+
+    // The runs of a folder: its plan's, or (folders written before plans) those with a label. Missing lines carry the
+    // variant they belong to, so a table of some of the variants leaves the others' out.
+    private static List<(string Dir, RunLabel Label)> FindRuns(string folder, out List<(string? Variant, string Line)> missing)
+    {
         var plan = ExperimentPlan.Read(folder);
         var labelled = Directory.Exists(folder)
-            ? Directory.EnumerateFiles(folder, RunLabel.FileName, SearchOption.AllDirectories)
+            ? Directory.EnumerateFiles(folder, RunLayout.Label, SearchOption.AllDirectories)
                 .Select(f => (Dir: Path.GetDirectoryName(f)!, Label: ReadJson<RunLabel>(f)))
                 .ToList()
             : [];
-        var missing = new List<string>();
+        missing = [];
         List<(string Dir, RunLabel Label)> runs;
         if (plan is not null)
         {
             runs = plan.Runs.Select(r => (Dir: Path.Combine(folder, r.Path), Label: new RunLabel(plan.Experiment, plan.Profile, r.Dataset, r.Variant, r.Seed))).ToList();
-            missing.AddRange(runs.Where(r => !File.Exists(Path.Combine(r.Dir, RunDirectory.ResultFileName)))
-                .Select(r => $"{r.Label.Dataset} / {r.Label.Variant} / seed {r.Label.Seed} (no result in {r.Dir})"));
+            missing.AddRange(runs.Where(r => !File.Exists(Path.Combine(r.Dir, RunLayout.Result)))
+                .Select(r => ((string?)r.Label.Variant, $"{r.Label.Dataset} / {r.Label.Variant} / seed {r.Label.Seed} (no result in {r.Dir})")));
             runs.AddRange(labelled.Where(l => l.Label.Experiment != plan.Experiment || l.Label.Profile != plan.Profile));
         }
         else
@@ -66,25 +113,35 @@ public sealed record ExperimentTable(Experiment Experiment, ExperimentProfile Pr
             runs = labelled;
             var labelledDirs = labelled.Select(l => Path.GetFullPath(l.Dir)).ToHashSet();
             if (Directory.Exists(folder))
-                missing.AddRange(Directory.EnumerateFiles(folder, RunDirectory.ResultFileName, SearchOption.AllDirectories)
+                missing.AddRange(Directory.EnumerateFiles(folder, RunLayout.Result, SearchOption.AllDirectories)
                     .Select(f => Path.GetDirectoryName(Path.GetFullPath(f))!).Where(d => !labelledDirs.Contains(d))
-                    .Select(d => $"finished run without {RunLabel.FileName}, not counted: {d}"));
+                    .Select(d => ((string?)null, $"finished run without {RunLayout.Label}, not counted: {d}")));
         }
-        if (runs.Count == 0) throw new ArgumentException($"'{folder}' holds no experiment runs (no {ExperimentPlan.FileName} or {RunLabel.FileName} below it).", nameof(folder));
+        if (runs.Count == 0) throw new ArgumentException($"'{folder}' holds no experiment runs (no {RunLayout.Plan} or {RunLayout.Label} below it).", nameof(folder));
+        return runs;
+    }
+
+    private static (string Experiment, string Profile) OneExperiment(string folder, List<(string Dir, RunLabel Label)> runs)
+    {
         var names = runs.Select(r => (r.Label.Experiment, r.Label.Profile)).Distinct().ToList();
         if (names.Count > 1) throw new ArgumentException($"'{folder}' mixes experiments/profiles: {string.Join(", ", names)}.", nameof(folder));
-        var experiment = ExperimentRegistry.Get(names[0].Experiment);
-        var profile = Profiles.Get(names[0].Profile);
-        var finished = runs.Where(r => File.Exists(Path.Combine(r.Dir, RunDirectory.ResultFileName)))
-            .Select(r => (r.Dir, r.Label, Result: ReadJson<TrainingResult>(Path.Combine(r.Dir, RunDirectory.ResultFileName))))
+        return names[0];
+    }
+
+    private static ExperimentTable Build(Experiment experiment, ExperimentProfile profile, string folder, List<(string Dir, RunLabel Label)> runs,
+        List<(string? Variant, string Line)> missing, bool requireRuns)
+    {
+        var finished = runs.Where(r => File.Exists(Path.Combine(r.Dir, RunLayout.Result)))
+            .Select(r => (r.Dir, r.Label, Result: ReadJson<TrainingResult>(Path.Combine(r.Dir, RunLayout.Result))))
             .ToList();
         if (finished.Count == 0 && requireRuns)
             throw new ArgumentException($"'{folder}' holds no finished run yet ({missing.Count} planned run(s) not finished).", nameof(folder));
 
+        var variants = experiment.Variants.ToDictionary(v => v.Name, StringComparer.Ordinal);
         var order = experiment.Variants.Select((v, i) => (v.Name, i)).ToDictionary(x => x.Name, x => x.i);
         var datasets = experiment.Datasets(profile).Select((d, i) => (d, i)).ToDictionary(x => x.d, x => x.i);
-        var groups = finished.GroupBy(r => (r.Label.Dataset, r.Label.Variant))
-            .OrderBy(g => datasets.GetValueOrDefault(g.Key.Dataset, int.MaxValue)).ThenBy(g => order.GetValueOrDefault(g.Key.Variant, int.MaxValue)).ToList();
+        var groups = finished.Where(r => variants.ContainsKey(r.Label.Variant)).GroupBy(r => (r.Label.Dataset, r.Label.Variant))
+            .OrderBy(g => datasets.GetValueOrDefault(g.Key.Dataset, int.MaxValue)).ThenBy(g => order[g.Key.Variant]).ToList();
 
         var columns = new List<DataFrameColumn>
         {
@@ -94,23 +151,23 @@ public sealed record ExperimentTable(Experiment Experiment, ExperimentProfile Pr
         };
         foreach (var m in experiment.Metrics)
         {
-            var stats = groups.Select(g => MeanSd(g.Select(r => r.Result.FinalMetrics.TryGetValue(m, out var v) ? v * Scale(m) : double.NaN))).ToList();
-            columns.Add(new DoubleDataFrameColumn(m + MeanSuffix, stats.Select(s => s.Mean)));
-            columns.Add(new DoubleDataFrameColumn(m + SdSuffix, stats.Select(s => s.Sd)));
+            var stats = groups.Select(g => MeanSd.Of(g.Select(r => r.Result.Value(m) is { } v ? m.Shown(v) : double.NaN))).ToList();
+            columns.Add(new DoubleDataFrameColumn(MeanColumn(m), stats.Select(s => s.Mean)));
+            columns.Add(new DoubleDataFrameColumn(SdColumn(m), stats.Select(s => s.Sd)));
             if (profile.HasPaperNumbers)
-                columns.Add(new DoubleDataFrameColumn(PaperPrefix + m, groups.Select(g => experiment.Paper.Get(g.Key.Dataset, g.Key.Variant, m))));
+                columns.Add(new DoubleDataFrameColumn(PaperColumn(m), groups.Select(g => experiment.Paper.Get(g.Key.Dataset, variants[g.Key.Variant], m))));
         }
         var frame = new DataFrame(columns);
-        var csv = Path.Combine(folder, "table.csv");
+        var csv = Path.Combine(folder, RunLayout.Table);
         // Atomic: the shards of a Slurm array each rebuild the table when they finish, possibly at the same moment.
         AtomicFile.Write(csv, s => DataFrame.SaveCsv(frame, s, cultureInfo: CultureInfo.InvariantCulture));
         DataFrame? perEpoch = null;
         if (experiment.PerEpoch)
         {
-            perEpoch = EpochSeries(experiment, finished.Select(r => (r.Dir, r.Label)).ToList());
-            AtomicFile.Write(Path.Combine(folder, "epochs.csv"), s => DataFrame.SaveCsv(perEpoch, s, cultureInfo: CultureInfo.InvariantCulture));
+            perEpoch = EpochSeries(experiment, finished.Where(r => variants.ContainsKey(r.Label.Variant)).Select(r => (r.Dir, r.Label)).ToList());
+            AtomicFile.Write(Path.Combine(folder, RunLayout.EpochTable), s => DataFrame.SaveCsv(perEpoch, s, cultureInfo: CultureInfo.InvariantCulture));
         }
-        return new ExperimentTable(experiment, profile, frame, perEpoch, csv) { Missing = missing };
+        return new ExperimentTable(experiment, profile, frame, perEpoch, csv) { Missing = missing.Select(m => m.Line).ToList() };
     }
 
     private static T ReadJson<T>(string path)
@@ -126,21 +183,10 @@ public sealed record ExperimentTable(Experiment Experiment, ExperimentProfile Pr
         }
     }
 
-    private static double Scale(string metric) => metric.StartsWith(Trainer.DeviationMetric, StringComparison.Ordinal) ? 1 : 100;
-
-    private static (double? Mean, double? Sd) MeanSd(IEnumerable<double> values)
-    {
-        var v = values.Where(double.IsFinite).ToList();
-        if (v.Count == 0) return (null, null);
-        double mean = v.Average();
-        double? sd = v.Count > 1 ? Math.Sqrt(v.Sum(x => (x - mean) * (x - mean)) / (v.Count - 1)) : null;
-        return (mean, sd);
-    }
-
     private static DataFrame EpochSeries(Experiment experiment, List<(string Dir, RunLabel Label)> runs)
     {
         var rows = runs.SelectMany(r => RunDirectory.ReadEpochs(r.Dir).Select(e => (r.Label, Row: e)))
-            .GroupBy(x => (x.Label.Dataset, x.Label.Variant, Epoch: (int)x.Row["epoch"]!))
+            .GroupBy(x => (x.Label.Dataset, x.Label.Variant, x.Row.Epoch))
             .OrderBy(g => g.Key.Dataset).ThenBy(g => g.Key.Variant).ThenBy(g => g.Key.Epoch).ToList();
         var columns = new List<DataFrameColumn>
         {
@@ -149,8 +195,7 @@ public sealed record ExperimentTable(Experiment Experiment, ExperimentProfile Pr
             new Int32DataFrameColumn("epoch", rows.Select(g => (int?)g.Key.Epoch)),
         };
         foreach (var m in experiment.Metrics)
-            columns.Add(new DoubleDataFrameColumn(m + MeanSuffix, rows.Select(g => MeanSd(g.Select(x =>
-                x.Row.TryGetPropertyValue(m, out var n) && n is not null && n.GetValueKind() == JsonValueKind.Number ? n.GetValue<double>() * Scale(m) : double.NaN)).Mean)));
+            columns.Add(new DoubleDataFrameColumn(MeanColumn(m), rows.Select(g => MeanSd.Of(g.Select(x => x.Row.Value(m) is { } v ? m.Shown(v) : double.NaN)).Mean)));
         return new DataFrame(columns);
     }
 
@@ -170,26 +215,21 @@ public sealed record ExperimentTable(Experiment Experiment, ExperimentProfile Pr
         };
         foreach (var m in Experiment.Metrics)
         {
-            columns.Add(new StringDataFrameColumn(Scale(m) == 1 ? Short(m) : $"{Short(m)} (%)", rows.Select(r => MeanSdText(m, r))));
+            columns.Add(new StringDataFrameColumn(m.Header, rows.Select(r => MeanSdText(m, r))));
             if (Profile.HasPaperNumbers)
-                columns.Add(new DoubleDataFrameColumn($"paper {Short(m)}", rows.Select(r => (double?)Frame[PaperPrefix + m][r])));
+                columns.Add(new DoubleDataFrameColumn($"paper {m.Label}", rows.Select(r => (double?)Frame[PaperColumn(m)][r])));
         }
         return new DataFrame(columns);
     }
 
-    private string MeanSdText(string metric, long row)
-    {
-        var mean = (double?)Frame[metric + MeanSuffix][row];
-        var sd = (double?)Frame[metric + SdSuffix][row];
-        string digits = Scale(metric) == 1 ? "F4" : "F1";
-        return mean is null ? "–" : mean.Value.ToString(digits, CultureInfo.InvariantCulture) + (sd is null ? "" : " ± " + sd.Value.ToString(digits, CultureInfo.InvariantCulture));
-    }
+    private string MeanSdText(MetricDefinition metric, long row) =>
+        metric.FormatMeanSd((double?)Frame[MeanColumn(metric)][row], (double?)Frame[SdColumn(metric)][row]);
 
     /// <summary>The table as aligned text: <c>mean ± sd</c> per metric, the paper's value in brackets when known.</summary>
     public string Format()
     {
         var header = new List<string> { "dataset", "variant", "seeds" };
-        header.AddRange(Experiment.Metrics.Select(Short));
+        header.AddRange(Experiment.Metrics.Select(m => m.Label));
         var lines = new List<string[]> { header.ToArray() };
         for (long r = 0; r < Frame.Rows.Count; r++)
         {
@@ -197,7 +237,7 @@ public sealed record ExperimentTable(Experiment Experiment, ExperimentProfile Pr
             foreach (var m in Experiment.Metrics)
             {
                 var cell = MeanSdText(m, r);
-                if (Profile.HasPaperNumbers && (double?)Frame[PaperPrefix + m][r] is { } paper) cell += $" [{paper.ToString("F1", CultureInfo.InvariantCulture)}]";
+                if (Profile.HasPaperNumbers && (double?)Frame[PaperColumn(m)][r] is { } paper) cell += $" [{m.Format(paper)}]";
                 cells.Add(cell);
             }
             lines.Add(cells.ToArray());
@@ -206,7 +246,7 @@ public sealed record ExperimentTable(Experiment Experiment, ExperimentProfile Pr
         var sb = new StringBuilder();
         sb.AppendLine($"{Experiment.Name} ({Profile.Name} profile): {Experiment.Description}");
         foreach (var l in lines) sb.AppendLine(string.Join("  ", l.Select((c, i) => c.PadRight(widths[i]))).TrimEnd());
-        sb.Append(Profile.HasPaperNumbers ? "Values in % (deviation raw); [paper's number]." : "Values in % (deviation raw), mean ± sd over seeds.");
+        sb.Append(Units() + (Profile.HasPaperNumbers ? "; [paper's number]." : ", mean ± sd over seeds."));
         if (Missing.Count > 0)
         {
             sb.AppendLine().Append($"missing from the table: {Missing.Count} run(s)");
@@ -216,7 +256,12 @@ public sealed record ExperimentTable(Experiment Experiment, ExperimentProfile Pr
         return sb.ToString();
     }
 
-    private static string Short(string metric) => metric
-        .Replace("recall_at_", "R@", StringComparison.Ordinal).Replace("mean_average_precision_at_r", "MAP@R", StringComparison.Ordinal)
-        .Replace("precision_at_1", "P@1", StringComparison.Ordinal);
+    // Which columns are in percent and which as stored, from the metrics' definitions: "Values in % (deviation raw)".
+    private string Units()
+    {
+        var raw = Experiment.Metrics.Where(m => !m.IsPercent).Select(m => m.Label).ToList();
+        return Experiment.Metrics.Any(m => m.IsPercent)
+            ? "Values in %" + (raw.Count > 0 ? $" ({string.Join(", ", raw)} raw)" : "")
+            : "Values as stored";
+    }
 }

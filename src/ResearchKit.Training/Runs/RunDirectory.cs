@@ -10,8 +10,8 @@ using static TorchSharp.torch;
 namespace ResearchKit.Training.Runs;
 
 /// <summary>
-/// One run's folder: <c>config.json</c> (resolved), <c>metrics.csv</c> and <c>metrics.jsonl</c> (one row per epoch),
-/// <c>tensorboard/</c> (event files via TorchSharp's SummaryWriter), <c>checkpoints/</c>, and <c>result.json</c>.
+/// One run's folder (<see cref="RunLayout"/>): the resolved config, the per-epoch metrics as CSV and JSON lines, TensorBoard
+/// event files (via TorchSharp's SummaryWriter), the checkpoints and the result.
 /// An open <see cref="RunDirectory"/> is the folder's only writer (<see cref="FolderLock"/>); the metric files are rewritten
 /// atomically on every epoch (they hold one row per epoch), so a kill never leaves a partial line, and a resume cuts
 /// them back to the checkpoint it continues from (<see cref="TruncateEpochs"/>).
@@ -20,12 +20,10 @@ public sealed partial class RunDirectory : IDisposable
 {
     private readonly Lock gate = new();
     private readonly FolderLock folderLock;
-    private readonly List<EpochRow> rows;
+    private readonly List<EpochMetrics> rows;
     private SummaryWriter? tensorboard;
 
-    private sealed record EpochRow(int Epoch, long Step, IReadOnlyDictionary<string, double> Metrics);
-
-    private RunDirectory(string path, FolderLock folderLock, List<EpochRow> rows)
+    private RunDirectory(string path, FolderLock folderLock, List<EpochMetrics> rows)
     {
         Root = path;
         this.folderLock = folderLock;
@@ -36,27 +34,20 @@ public sealed partial class RunDirectory : IDisposable
     public string Root { get; }
 
     /// <summary>The resolved config.</summary>
-    public string ConfigPath => Path.Combine(Root, ConfigFileName);
+    public string ConfigPath => Path.Combine(Root, RunLayout.Config);
     /// <summary>Per-epoch metrics as CSV (invariant culture, round-trip precision).</summary>
-    public string MetricsCsvPath => Path.Combine(Root, "metrics.csv");
+    public string MetricsCsvPath => Path.Combine(Root, RunLayout.MetricsCsv);
     /// <summary>Per-epoch metrics as JSON lines.</summary>
-    public string MetricsJsonlPath => Path.Combine(Root, MetricsJsonlFileName);
+    public string MetricsJsonlPath => Path.Combine(Root, RunLayout.MetricsJsonl);
     /// <summary>TensorBoard log folder.</summary>
-    public string TensorBoardDir => Path.Combine(Root, "tensorboard");
+    public string TensorBoardDir => Path.Combine(Root, RunLayout.TensorBoard);
     /// <summary>Checkpoint folder (see <see cref="CheckpointStore"/>).</summary>
-    public string CheckpointDir => Path.Combine(Root, CheckpointDirName);
+    public string CheckpointDir => Path.Combine(Root, RunLayout.Checkpoints);
     /// <summary>The final result.</summary>
-    public string ResultPath => Path.Combine(Root, ResultFileName);
-
-    /// <summary>File name of the resolved config.</summary>
-    public const string ConfigFileName = "config.json";
-    /// <summary>File name of the final result.</summary>
-    public const string ResultFileName = "result.json";
-    private const string MetricsJsonlFileName = "metrics.jsonl";
-    private const string CheckpointDirName = "checkpoints";
+    public string ResultPath => Path.Combine(Root, RunLayout.Result);
 
     // What a run that never got to its first checkpoint may have left (a retry replaces them).
-    private static readonly string[] NotStartedLeftovers = [ConfigFileName, "metrics.csv", MetricsJsonlFileName, "tensorboard", CheckpointDirName, "experiment.json"];
+    private static readonly string[] NotStartedLeftovers = [RunLayout.Config, RunLayout.MetricsCsv, RunLayout.MetricsJsonl, RunLayout.TensorBoard, RunLayout.Checkpoints, RunLayout.Label];
 
     /// <summary>
     /// Claims <c>root/name</c> for a new run: takes its lock, then accepts a missing or empty folder, or one whose run never
@@ -85,7 +76,7 @@ public sealed partial class RunDirectory : IDisposable
             foreach (var leftover in NotStartedLeftovers.Select(f => Path.Combine(path, f)))
             {
                 if (Directory.Exists(leftover)) Directory.Delete(leftover, recursive: true);
-                else if (File.Exists(leftover) && Path.GetFileName(leftover) != "experiment.json") File.Delete(leftover);
+                else if (File.Exists(leftover) && Path.GetFileName(leftover) != RunLayout.Label) File.Delete(leftover);
             }
             return new RunDirectory(path, folderLock, []);
         }
@@ -113,12 +104,12 @@ public sealed partial class RunDirectory : IDisposable
     public static RunDirectory Open(string path, Action<string>? log = null)
     {
         var full = Path.GetFullPath(path);
-        if (!File.Exists(Path.Combine(full, ConfigFileName)))
-            throw new DirectoryNotFoundException($"'{full}' is not a run folder (no {ConfigFileName}).");
+        if (!File.Exists(Path.Combine(full, RunLayout.Config)))
+            throw new DirectoryNotFoundException($"'{full}' is not a run folder (no {RunLayout.Config}).");
         var folderLock = FolderLock.Acquire(full, log: log);
         try
         {
-            var jsonl = Path.Combine(full, MetricsJsonlFileName);
+            var jsonl = Path.Combine(full, RunLayout.MetricsJsonl);
             var rows = ParseRows(jsonl, toleratePartialLast: true, out bool droppedPartial);
             if (droppedPartial) log?.Invoke($"dropped a partial last line of {jsonl} (an interrupted write)");
             return new RunDirectory(full, folderLock, rows);
@@ -137,14 +128,14 @@ public sealed partial class RunDirectory : IDisposable
     public static bool HasStarted(string path)
     {
         var full = Path.GetFullPath(path);
-        if (File.Exists(Path.Combine(full, ResultFileName))) return true;
-        if (new CheckpointStore(Path.Combine(full, CheckpointDirName)).List().Count > 0) return true;
-        var jsonl = Path.Combine(full, MetricsJsonlFileName);
+        if (File.Exists(Path.Combine(full, RunLayout.Result))) return true;
+        if (new CheckpointStore(Path.Combine(full, RunLayout.Checkpoints)).List().Count > 0) return true;
+        var jsonl = Path.Combine(full, RunLayout.MetricsJsonl);
         return File.Exists(jsonl) && File.ReadLines(jsonl).Any(l => l.Trim().Length > 0);
     }
 
     /// <summary>Reads the resolved config of a run folder without taking its lock.</summary>
-    public static TrainingConfig ReadConfig(string path) => TrainingConfigJson.Load(Path.Combine(Path.GetFullPath(path), ConfigFileName));
+    public static TrainingConfig ReadConfig(string path) => TrainingConfigJson.Load(Path.Combine(Path.GetFullPath(path), RunLayout.Config));
 
     /// <summary>Writes the resolved config (atomically).</summary>
     public void WriteConfig(TrainingConfig config) => TrainingConfigJson.Save(config.Validate(), ConfigPath);
@@ -179,7 +170,7 @@ public sealed partial class RunDirectory : IDisposable
         }
         lock (gate)
         {
-            rows.Add(new EpochRow(epoch, step, new Dictionary<string, double>(metrics)));
+            rows.Add(new EpochMetrics(epoch, step, new Dictionary<string, double>(metrics)));
             WriteMetricFiles();
             tensorboard ??= utils.tensorboard.SummaryWriter(TensorBoardDir, createRunName: false);
             foreach (var (k, v) in metrics) tensorboard.add_scalar(k, (float)v, checked((int)step));
@@ -247,24 +238,12 @@ public sealed partial class RunDirectory : IDisposable
         AtomicFile.WriteAllText(ResultPath, JsonSerializer.Serialize(result, TrainingConfigJson.Options));
 
     /// <summary>Per-epoch rows of this run.</summary>
-    public IReadOnlyList<JsonObject> ReadEpochs() => ReadEpochs(Root);
+    public IReadOnlyList<EpochMetrics> ReadEpochs() => ReadEpochs(Root);
 
     /// <summary>Reads the per-epoch rows of a run folder (no lock taken: for reports).</summary>
     /// <exception cref="InvalidDataException">A line is not a JSON object with an epoch; the message names file and line.</exception>
-    public static IReadOnlyList<JsonObject> ReadEpochs(string runFolder)
-    {
-        var path = Path.Combine(Path.GetFullPath(runFolder), MetricsJsonlFileName);
-        if (!File.Exists(path)) return [];
-        var result = new List<JsonObject>();
-        int n = 0;
-        foreach (var line in File.ReadLines(path))
-        {
-            n++;
-            if (line.Trim().Length == 0) continue;
-            result.Add(ParseLine(line, path, n));
-        }
-        return result;
-    }
+    public static IReadOnlyList<EpochMetrics> ReadEpochs(string runFolder) =>
+        ParseRows(Path.Combine(Path.GetFullPath(runFolder), RunLayout.MetricsJsonl), toleratePartialLast: false, out _);
 
     private static JsonObject ParseLine(string line, string path, int lineNumber)
     {
@@ -279,13 +258,13 @@ public sealed partial class RunDirectory : IDisposable
         throw new InvalidDataException($"{path}:{lineNumber}: not a metrics row (expected a JSON object with an epoch).");
     }
 
-    private static List<EpochRow> ParseRows(string path, bool toleratePartialLast, out bool droppedPartial)
+    private static List<EpochMetrics> ParseRows(string path, bool toleratePartialLast, out bool droppedPartial)
     {
         droppedPartial = false;
         if (!File.Exists(path)) return [];
         var text = File.ReadAllText(path);
         var lines = text.Split('\n');
-        var rows = new List<EpochRow>();
+        var rows = new List<EpochMetrics>();
         for (int i = 0; i < lines.Length; i++)
         {
             if (lines[i].Trim().Length == 0) continue;
@@ -305,7 +284,7 @@ public sealed partial class RunDirectory : IDisposable
                     ? double.Parse(v.GetValue<string>(), CultureInfo.InvariantCulture)
                     : v.GetValue<double>();
             }
-            rows.Add(new EpochRow(o["epoch"]!.GetValue<int>(), o["step"]?.GetValue<long>() ?? 0, metrics));
+            rows.Add(new EpochMetrics(o["epoch"]!.GetValue<int>(), o["step"]?.GetValue<long>() ?? 0, metrics));
         }
         return rows;
     }
@@ -322,4 +301,18 @@ public sealed partial class RunDirectory : IDisposable
 
     [GeneratedRegex("^[A-Za-z0-9_./@-]+$")]
     private static partial Regex MetricName();
+}
+
+/// <summary>One epoch's row of a run's metric files, typed.</summary>
+/// <param name="Epoch">0-based epoch.</param>
+/// <param name="Step">Optimizer steps taken by the end of the epoch.</param>
+/// <param name="Metrics">Values by metric key (<see cref="RunMetrics"/>; non-finite values come back as NaN or infinities).</param>
+public sealed record EpochMetrics(int Epoch, long Step, IReadOnlyDictionary<string, double> Metrics)
+{
+    /// <summary>The stored value of <paramref name="metric"/> in this row, or null when the epoch did not record it.</summary>
+    public double? Value(ResearchKit.Metrics.MetricDefinition metric)
+    {
+        ArgumentNullException.ThrowIfNull(metric);
+        return Metrics.TryGetValue(metric.Key, out var v) ? v : null;
+    }
 }

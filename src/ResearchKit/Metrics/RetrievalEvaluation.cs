@@ -1,3 +1,5 @@
+using ResearchKit.Metrics.Knn;
+
 namespace ResearchKit.Metrics;
 
 /// <summary>An evaluation's metrics together with the neighbour lists they were computed from.</summary>

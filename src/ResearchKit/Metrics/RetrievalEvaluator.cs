@@ -1,3 +1,4 @@
+using ResearchKit.Metrics.Knn;
 using TorchSharp;
 using static TorchSharp.torch;
 

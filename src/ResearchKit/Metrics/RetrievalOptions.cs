@@ -1,3 +1,5 @@
+using ResearchKit.Metrics.Knn;
+
 namespace ResearchKit.Metrics;
 
 /// <summary>Settings of <see cref="RetrievalEvaluator"/>. Immutable; the defaults are the CUB/Cars protocol.</summary>

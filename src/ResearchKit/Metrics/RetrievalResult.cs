@@ -1,15 +1,15 @@
 using System.Globalization;
 using System.Text;
 using System.Text.Json;
-using Microsoft.Data.Analysis;
 
 namespace ResearchKit.Metrics;
 
 /// <summary>
 /// Retrieval metrics of one evaluation, named as in pytorch-metric-learning's AccuracyCalculator
-/// (precision_at_1, r_precision, mean_average_precision_at_r, NMI) plus the DML papers' Recall@k.
-/// Prints as one line, converts to a DataFrame row, and round-trips through JSON.
+/// (precision_at_1, r_precision, mean_average_precision_at_r, NMI) plus the DML papers' Recall@k; their keys, labels and
+/// scale are <see cref="RetrievalMetrics"/>. Prints as one line and round-trips through JSON.
 /// </summary>
+[System.Text.Json.Serialization.JsonConverter(typeof(RetrievalResultJsonConverter))]
 public sealed record RetrievalResult
 {
     /// <summary>P@1 over queries with at least one relevant reference (lone queries excluded; NaN if all are lone).</summary>
@@ -26,87 +26,38 @@ public sealed record RetrievalResult
     public required long QueryCount { get; init; }
     /// <summary>Queries with R ≥ 1 (the denominator of P@1, R-Precision, MAP@R).</summary>
     public required long ScoredQueryCount { get; init; }
-    /// <summary>Number of references.</summary>
+    /// <summary>Number of references the queries were ranked against (a query excluded from its own list when <see cref="QueryIsReference"/>).</summary>
     public required long ReferenceCount { get; init; }
     /// <summary>True when the queries were their own references (each excluded from its own list).</summary>
     public required bool QueryIsReference { get; init; }
 
+    // The JSON object of Recall@k by k (PML has no such object; the name keeps its recall_at_ spelling).
+    private const string RecallAtKey = "recall_at_k";
+
     /// <summary>Queries without any relevant reference.</summary>
     public long LoneQueryCount => QueryCount - ScoredQueryCount;
 
-    /// <summary>Column names used by <see cref="ToDataFrameRow"/> and JSON (PML's names; recall_at_{k}).</summary>
+    /// <summary>JSON keys of the counts (PML's names); the metrics' keys are <see cref="RetrievalMetrics"/>'.</summary>
     public static class Names
     {
-        /// <summary>P@1.</summary>
-        public const string PrecisionAt1 = "precision_at_1";
-        /// <summary>R-Precision.</summary>
-        public const string RPrecision = "r_precision";
-        /// <summary>MAP@R.</summary>
-        public const string MapAtR = "mean_average_precision_at_r";
-        /// <summary>NMI.</summary>
-        public const string Nmi = "NMI";
-        /// <summary>Prefix of the Recall@k columns.</summary>
-        public const string RecallPrefix = "recall_at_";
-        /// <summary>Number of queries.</summary>
+        /// <summary>Key of <see cref="QueryCount"/>.</summary>
         public const string QueryCount = "num_queries";
-        /// <summary>Number of non-lone queries.</summary>
+        /// <summary>Key of <see cref="ScoredQueryCount"/>.</summary>
         public const string ScoredQueryCount = "num_queries_in_pml_metrics";
-        /// <summary>Number of references.</summary>
+        /// <summary>Key of <see cref="ReferenceCount"/>.</summary>
         public const string ReferenceCount = "num_references";
-        /// <summary>Same-set flag.</summary>
+        /// <summary>Key of <see cref="QueryIsReference"/>.</summary>
         public const string QueryIsReference = "query_is_reference";
     }
 
-    /// <summary>One line: the metrics as percentages (two decimals), then the counts.</summary>
+    /// <summary>One line: each metric's label and value as a percentage (two decimals), then the counts.</summary>
     public override string ToString()
     {
         var c = CultureInfo.InvariantCulture;
         var sb = new StringBuilder();
-        foreach (var (k, v) in RecallAt.OrderBy(p => p.Key)) sb.Append(c, $"R@{k} {100 * v:F2}  ");
-        sb.Append(c, $"P@1 {100 * PrecisionAt1:F2}  R-Prec {100 * RPrecision:F2}  MAP@R {100 * MapAtR:F2}");
-        if (Nmi is { } nmi) sb.Append(c, $"  NMI {100 * nmi:F2}");
+        sb.AppendJoin("  ", RetrievalMetrics.Values(this).Select(m => string.Create(c, $"{m.Metric.Label} {m.Metric.Shown(m.Value):F2}")));
         sb.Append(c, $"  ({QueryCount} queries, {LoneQueryCount} lone, {ReferenceCount} references{(QueryIsReference ? ", same set" : "")})");
         return sb.ToString();
-    }
-
-    /// <summary>The values as (column, value) pairs, for <c>DataFrame.Append(row, inPlace: true)</c>.</summary>
-    public IReadOnlyList<KeyValuePair<string, object?>> ToDataFrameRow()
-    {
-        var row = new List<KeyValuePair<string, object?>>();
-        foreach (var (k, v) in RecallAt.OrderBy(p => p.Key)) row.Add(new(Names.RecallPrefix + k.ToString(CultureInfo.InvariantCulture), v));
-        row.Add(new(Names.PrecisionAt1, PrecisionAt1));
-        row.Add(new(Names.RPrecision, RPrecision));
-        row.Add(new(Names.MapAtR, MapAtR));
-        row.Add(new(Names.Nmi, Nmi));
-        row.Add(new(Names.QueryCount, QueryCount));
-        row.Add(new(Names.ScoredQueryCount, ScoredQueryCount));
-        row.Add(new(Names.ReferenceCount, ReferenceCount));
-        row.Add(new(Names.QueryIsReference, QueryIsReference));
-        return row;
-    }
-
-    /// <summary>A one-row DataFrame with the columns of <see cref="ToDataFrameRow"/>.</summary>
-    public DataFrame ToDataFrame() => ToDataFrame([this]);
-
-    /// <summary>One row per result; Recall@k columns are the union of all results' k (missing values are null).</summary>
-    public static DataFrame ToDataFrame(IEnumerable<RetrievalResult> results)
-    {
-        ArgumentNullException.ThrowIfNull(results);
-        var list = results.ToList();
-        var ks = list.SelectMany(r => r.RecallAt.Keys).Distinct().Order().ToList();
-        var columns = new List<DataFrameColumn>();
-        foreach (var k in ks)
-            columns.Add(new DoubleDataFrameColumn(Names.RecallPrefix + k.ToString(CultureInfo.InvariantCulture),
-                list.Select(r => r.RecallAt.TryGetValue(k, out var v) ? v : (double?)null)));
-        columns.Add(new DoubleDataFrameColumn(Names.PrecisionAt1, list.Select(r => (double?)r.PrecisionAt1)));
-        columns.Add(new DoubleDataFrameColumn(Names.RPrecision, list.Select(r => (double?)r.RPrecision)));
-        columns.Add(new DoubleDataFrameColumn(Names.MapAtR, list.Select(r => (double?)r.MapAtR)));
-        columns.Add(new DoubleDataFrameColumn(Names.Nmi, list.Select(r => r.Nmi)));
-        columns.Add(new Int64DataFrameColumn(Names.QueryCount, list.Select(r => (long?)r.QueryCount)));
-        columns.Add(new Int64DataFrameColumn(Names.ScoredQueryCount, list.Select(r => (long?)r.ScoredQueryCount)));
-        columns.Add(new Int64DataFrameColumn(Names.ReferenceCount, list.Select(r => (long?)r.ReferenceCount)));
-        columns.Add(new BooleanDataFrameColumn(Names.QueryIsReference, list.Select(r => (bool?)r.QueryIsReference)));
-        return new DataFrame(columns);
     }
 
     /// <summary>
@@ -119,13 +70,13 @@ public sealed record RetrievalResult
         using (var w = new Utf8JsonWriter(stream, new JsonWriterOptions { Indented = indented }))
         {
             w.WriteStartObject();
-            WriteNumber(w, Names.PrecisionAt1, PrecisionAt1);
-            WriteNumber(w, Names.RPrecision, RPrecision);
-            WriteNumber(w, Names.MapAtR, MapAtR);
-            w.WriteStartObject("recall_at_k");
+            WriteNumber(w, RetrievalMetrics.PrecisionAt1.Key, PrecisionAt1);
+            WriteNumber(w, RetrievalMetrics.RPrecision.Key, RPrecision);
+            WriteNumber(w, RetrievalMetrics.MapAtR.Key, MapAtR);
+            w.WriteStartObject(RecallAtKey);
             foreach (var (k, v) in RecallAt.OrderBy(p => p.Key)) WriteNumber(w, k.ToString(CultureInfo.InvariantCulture), v);
             w.WriteEndObject();
-            if (Nmi is { } nmi) WriteNumber(w, Names.Nmi, nmi); else w.WriteNull(Names.Nmi);
+            if (Nmi is { } nmi) WriteNumber(w, RetrievalMetrics.Nmi.Key, nmi); else w.WriteNull(RetrievalMetrics.Nmi.Key);
             w.WriteNumber(Names.QueryCount, QueryCount);
             w.WriteNumber(Names.ScoredQueryCount, ScoredQueryCount);
             w.WriteNumber(Names.ReferenceCount, ReferenceCount);
@@ -143,13 +94,13 @@ public sealed record RetrievalResult
         var root = doc.RootElement;
         try
         {
-            var nmi = root.GetProperty(Names.Nmi);
+            var nmi = root.GetProperty(RetrievalMetrics.Nmi.Key);
             return new RetrievalResult
             {
-                PrecisionAt1 = ReadNumber(root.GetProperty(Names.PrecisionAt1)),
-                RPrecision = ReadNumber(root.GetProperty(Names.RPrecision)),
-                MapAtR = ReadNumber(root.GetProperty(Names.MapAtR)),
-                RecallAt = root.GetProperty("recall_at_k").EnumerateObject()
+                PrecisionAt1 = ReadNumber(root.GetProperty(RetrievalMetrics.PrecisionAt1.Key)),
+                RPrecision = ReadNumber(root.GetProperty(RetrievalMetrics.RPrecision.Key)),
+                MapAtR = ReadNumber(root.GetProperty(RetrievalMetrics.MapAtR.Key)),
+                RecallAt = root.GetProperty(RecallAtKey).EnumerateObject()
                     .ToDictionary(p => int.Parse(p.Name, CultureInfo.InvariantCulture), p => ReadNumber(p.Value)),
                 Nmi = nmi.ValueKind == JsonValueKind.Null ? null : ReadNumber(nmi),
                 QueryCount = root.GetProperty(Names.QueryCount).GetInt64(),

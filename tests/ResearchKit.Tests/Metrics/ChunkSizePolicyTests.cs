@@ -1,4 +1,5 @@
 using ResearchKit.Metrics;
+using ResearchKit.Metrics.Knn;
 
 namespace ResearchKit.Tests.Metrics;
 

@@ -1,4 +1,5 @@
 using ResearchKit.Metrics;
+using ResearchKit.Metrics.Knn;
 using TorchSharp;
 using static TorchSharp.torch;
 

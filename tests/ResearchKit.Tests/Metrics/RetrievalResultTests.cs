@@ -1,9 +1,8 @@
-using Microsoft.Data.Analysis;
 using ResearchKit.Metrics;
 
 namespace ResearchKit.Tests.Metrics;
 
-/// <summary>Printing, DataFrame rows and JSON of the result type.</summary>
+/// <summary>Printing and JSON of the result type.</summary>
 public class RetrievalResultTests
 {
     private static RetrievalResult Sample(double? nmi = 0.875) => new()
@@ -19,31 +18,6 @@ public class RetrievalResultTests
         var text = Sample().ToString();
         Assert.Equal("R@1 55.00  R@2 75.00  R@8 97.50  P@1 55.00  R-Prec 43.57  MAP@R 30.42  NMI 87.50  (40 queries, 2 lone, 40 references, same set)", text);
         Assert.DoesNotContain("NMI", Sample(nmi: null).ToString());
-    }
-
-    [Fact]
-    public void Converts_to_a_dataframe_row_and_appends()
-    {
-        var frame = Sample().ToDataFrame();
-        Assert.Equal(1, frame.Rows.Count);
-        Assert.Equal(0.55, (double)frame["precision_at_1"][0]);
-        Assert.Equal(0.975, (double)frame["recall_at_8"][0]);
-        Assert.Equal(38L, (long)frame["num_queries_in_pml_metrics"][0]);
-        frame.Append(Sample(nmi: null).ToDataFrameRow(), inPlace: true);
-        Assert.Equal(2, frame.Rows.Count);
-        Assert.Null(frame["NMI"][1]);
-        Assert.Equal(0.4357142857142857, (double)frame["r_precision"][1]);
-    }
-
-    [Fact]
-    public void Dataframe_of_several_results_unions_the_recall_columns()
-    {
-        var other = Sample() with { RecallAt = new Dictionary<int, double> { [1] = 0.5, [1000] = 0.99 } };
-        var frame = RetrievalResult.ToDataFrame([Sample(), other]);
-        Assert.Equal(2, frame.Rows.Count);
-        Assert.Null(frame["recall_at_1000"][0]);
-        Assert.Equal(0.99, (double)frame["recall_at_1000"][1]);
-        Assert.Null(frame["recall_at_2"][1]);
     }
 
     [Fact]

@@ -6,6 +6,7 @@ using ResearchKit.Training.Experiments;
 using ResearchKit.Training.Tests.Models;
 using ResearchKit.Training.Weights;
 using static TorchSharp.torch;
+using ResearchKit.Training.Runs;
 
 namespace ResearchKit.Training.Tests.Engine;
 
@@ -14,7 +15,7 @@ public sealed class PretrainedGlyphsFixture : IDisposable
 {
     private readonly ConvertedResNet18 converted = new();
 
-    public ZeroShotDataset Dataset { get; } = DatasetRegistry.Load("glyphs-tiny");
+    public ZeroShotDataset Dataset { get; } = DatasetRegistry.Default.Load("glyphs-tiny");
     public string Weights => converted.WeightsPath;
     /// <summary>A feature cache shared by the tests that do not test cache misses (the extraction is their main cost).</summary>
     public string Cache => converted.Scratch("cache");
@@ -43,7 +44,7 @@ public sealed class CachedInputTrainerTests(PretrainedGlyphsFixture fixture) : I
         Assert.Equal(2, Directory.GetFiles(cache, "*.rkfeat").Length);   // train and test split
         var hit = Trainer.Train(Frozen, dir.File("b"), Options(cache));
         Assert.Equal(miss.FinalMetrics.OrderBy(kv => kv.Key), hit.FinalMetrics.OrderBy(kv => kv.Key));
-        Assert.Contains(Trainer.DeviationMetric, miss.FinalMetrics.Keys);
+        Assert.Contains(RunMetrics.Deviation.Key, miss.FinalMetrics.Keys);
     }
 
     // Whether the trained head beats the raw features themselves is a measurement of the profile (docs/pretrained-regime.md:
@@ -59,8 +60,8 @@ public sealed class CachedInputTrainerTests(PretrainedGlyphsFixture fixture) : I
         using var inputs = RunInputs.Create(cfg, TrainingData.For(cfg, fixture.Dataset), CPU, 1, fixture.Cache);
         Assert.Equal((fixture.Dataset.Test.Count, 512L), ((int)inputs.CachedTestRows!.shape[0], inputs.CachedTestRows!.shape[1]));
         var initial = RetrievalEvaluator.Evaluate(inputs.Embed(test: true, 256), fixture.Dataset.Test.Labels());
-        Assert.True(result.FinalMetrics[RetrievalResult.Names.MapAtR] > initial.MapAtR + 0.01,
-            $"trained head MAP@R {result.FinalMetrics[RetrievalResult.Names.MapAtR]:F4} vs its initial head {initial.MapAtR:F4}");
+        Assert.True(result.FinalMetrics[RetrievalMetrics.MapAtR.Key] > initial.MapAtR + 0.01,
+            $"trained head MAP@R {result.FinalMetrics[RetrievalMetrics.MapAtR.Key]:F4} vs its initial head {initial.MapAtR:F4}");
     }
 
     [Fact]
@@ -71,7 +72,7 @@ public sealed class CachedInputTrainerTests(PretrainedGlyphsFixture fixture) : I
         var clean = Trainer.Train(Frozen with { Epochs = 1 }, dir.File("clean"), Options(cache));
         var noisy = Trainer.Train(Frozen with { Epochs = 1, LabelNoiseRate = 0.5 }, dir.File("noisy"), Options(cache));
         Assert.Equal(2, Directory.GetFiles(cache, "*.rkfeat").Length);
-        Assert.NotEqual(clean.FinalMetrics[Trainer.LossMetric], noisy.FinalMetrics[Trainer.LossMetric]);
+        Assert.NotEqual(clean.FinalMetrics[RunMetrics.Loss.Key], noisy.FinalMetrics[RunMetrics.Loss.Key]);
     }
 
     [Fact]
@@ -88,7 +89,7 @@ public sealed class CachedInputTrainerTests(PretrainedGlyphsFixture fixture) : I
         // researchkit eval of the last checkpoint reproduces the run's metrics on the cached test features.
         var ckpt = new ResearchKit.Training.Runs.CheckpointStore(Path.Combine(dir.File("full"), "checkpoints")).PathFor(Frozen.Epochs);
         var eval = CheckpointEvaluation.Evaluate(ckpt, dataset: fixture.Dataset, featureCacheDirectory: cache);
-        Assert.Equal(full.FinalMetrics[RetrievalResult.Names.MapAtR], eval.Metrics[RetrievalResult.Names.MapAtR], 12);
+        Assert.Equal(full.FinalMetrics[RetrievalMetrics.MapAtR.Key], eval.Result.MapAtR, 12);
     }
 
     [Fact]
@@ -102,7 +103,7 @@ public sealed class CachedInputTrainerTests(PretrainedGlyphsFixture fixture) : I
         };
         var result = Trainer.Train(cfg, dir.File("run"), Options(fixture.Cache));
         Assert.True(result.Completed);
-        Assert.True(result.FinalMetrics[RetrievalResult.Names.RecallPrefix + "1"] > 0);
+        Assert.True(result.FinalMetrics[RetrievalMetrics.RecallAt(1).Key] > 0);
         // Stage 4 trained after the warm-up epoch; its BatchNorm statistics and affine did not move.
         var state = ResearchKit.Training.Runs.CheckpointStore.ReadSections(
             new ResearchKit.Training.Runs.CheckpointStore(Path.Combine(dir.File("run"), "checkpoints")).PathFor(cfg.Epochs));

@@ -1,5 +1,6 @@
 using ResearchKit.Training.Engine;
 using ResearchKit.Training.Experiments;
+using ResearchKit.Metrics;
 
 namespace ResearchKit.Training.Tests.Engine;
 
@@ -18,7 +19,7 @@ public class ExperimentRegistryTests(GlyphsTinyFixture fixture) : IClassFixture<
             Assert.Equal(experiment.Variants.Select(v => v.Name), table.Frame["variant"].Cast<string>());
             Assert.All(table.Frame["dataset"].Cast<string>(), d => Assert.Equal("glyphs-tiny", d));
             foreach (var m in experiment.Metrics)
-                Assert.All(table.Frame[m + ExperimentTable.MeanSuffix].Cast<double?>(), v => Assert.True(v is >= 0 and <= 100, $"{experiment.Name} {m} = {v}"));
+                Assert.All(table.Frame[ExperimentTable.MeanColumn(m)].Cast<double?>(), v => Assert.True(v is >= 0 and <= 100, $"{experiment.Name} {m} = {v}"));
             Assert.True(File.Exists(table.CsvPath));
             if (experiment.PerEpoch) Assert.Equal(experiment.Variants.Count, table.PerEpoch!.Rows.Count);
         }
@@ -46,7 +47,8 @@ public class ExperimentRegistryTests(GlyphsTinyFixture fixture) : IClassFixture<
         var plan = ExperimentRegistry.Get("table4").Plan(Profiles.Paper, 1);
         Assert.Equal(3 * 6, plan.Count);   // CUB, Cars, SOP × 6 rows
         Assert.Equal(64, plan.Single(p => p.Dataset == "cub" && p.Variant == "Proxy-NCA").Config.EmbeddingSize);
-        Assert.Equal(69.2, ExperimentRegistry.Get("table1").Paper.Get("cub", "PA + s^g + L_cal", "recall_at_1"));
+        var table1 = ExperimentRegistry.Get("table1");
+        Assert.Equal(69.2, table1.Paper.Get("cub", table1.Variant("PA + s^g + L_cal"), RetrievalMetrics.RecallAt(1)));
         var t1 = ExperimentRegistry.Get("table1").Plan(Profiles.Paper, 1).Where(p => p.Dataset == "cub").ToList();
         Assert.Equal(new[] { false, true, true }, t1.Select(p => p.Config.Loss.CalibrateProxy));
         Assert.Equal(new[] { 1.0, 0.0, 1.0 }, t1.Select(p => p.Config.Loss.Cp.Lambda));

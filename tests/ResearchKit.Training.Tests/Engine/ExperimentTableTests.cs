@@ -2,6 +2,8 @@ using System.Text.Json;
 using ResearchKit.Training.Config;
 using ResearchKit.Training.Engine;
 using ResearchKit.Training.Experiments;
+using ResearchKit.Metrics;
+using ResearchKit.Training.Runs;
 
 namespace ResearchKit.Training.Tests.Engine;
 
@@ -14,9 +16,9 @@ public class ExperimentTableTests
     {
         var dir = Path.Combine(folder, new PlannedRun(experiment.Name, dataset, variant, seed, profile.Base).RelativePath);
         Directory.CreateDirectory(dir);
-        File.WriteAllText(Path.Combine(dir, RunLabel.FileName),
+        File.WriteAllText(Path.Combine(dir, RunLayout.Label),
             JsonSerializer.Serialize(new RunLabel(experiment.Name, profile.Name, dataset, variant, seed), TrainingConfigJson.Options));
-        var metrics = experiment.Metrics.ToDictionary(m => m, m => m == R1 ? r1 : 0.25);
+        var metrics = experiment.Metrics.ToDictionary(m => m.Key, m => m.Key == R1 ? r1 : 0.25);
         File.WriteAllText(Path.Combine(dir, "result.json"),
             JsonSerializer.Serialize(new TrainingResult(dir, true, 8, 100, metrics, TrainingTimings.Zero), TrainingConfigJson.Options));
     }
@@ -61,7 +63,7 @@ public class ExperimentTableTests
 
         Assert.Equal(new[] { "R@1 (%)", "paper R@1" }, df.Columns.Select(c => c.Name).Skip(3).Take(2));
         Assert.Equal("70.0", df["R@1 (%)"][0]);
-        Assert.Equal(table1.Paper.Get("cub", "PA + s^g + L_cal", R1), (double?)df["paper R@1"][0]);
+        Assert.Equal(table1.Paper.Get("cub", table1.Variant("PA + s^g + L_cal"), RetrievalMetrics.RecallAt(1)), (double?)df["paper R@1"][0]);
     }
 
     [Fact]
@@ -106,7 +108,7 @@ public class ExperimentTableTests
     {
         var plan = experiment.Plan(profile, 1);
         Directory.CreateDirectory(folder);
-        File.WriteAllText(Path.Combine(folder, ExperimentPlan.FileName), JsonSerializer.Serialize(new ExperimentPlan(experiment.Name, profile.Name, 1,
+        File.WriteAllText(Path.Combine(folder, RunLayout.Plan), JsonSerializer.Serialize(new ExperimentPlan(experiment.Name, profile.Name, 1,
             plan.Select(p => new PlannedRunEntry(p.Dataset, p.Variant, p.Seed, p.RelativePath)).ToList()), TrainingConfigJson.Options));
     }
 
@@ -117,7 +119,7 @@ public class ExperimentTableTests
         var folder = Table1Smoke(dir, ("PA (s^p only)", 1, 0.50), ("PA + s^g", 1, 0.40));
         WritePlan(folder, ExperimentRegistry.Get("table1"), Profiles.Smoke);
         // Killed between result.json and experiment.json: the plan still says what the run is.
-        File.Delete(Path.Combine(RunFolder(folder, "PA + s^g", 1), RunLabel.FileName));
+        File.Delete(Path.Combine(RunFolder(folder, "PA + s^g", 1), RunLayout.Label));
 
         var table = ExperimentTable.Build(folder);
 
@@ -133,7 +135,7 @@ public class ExperimentTableTests
         using var dir = new TempDir();
         var folder = Table1Smoke(dir, ("PA (s^p only)", 1, 0.50), ("PA + s^g", 1, 0.40));
         var unlabelled = RunFolder(folder, "PA + s^g", 1);
-        File.Delete(Path.Combine(unlabelled, RunLabel.FileName));
+        File.Delete(Path.Combine(unlabelled, RunLayout.Label));
 
         var table = ExperimentTable.Build(folder);
 
@@ -151,5 +153,62 @@ public class ExperimentTableTests
 
         var ex = Assert.Throws<InvalidDataException>(() => ExperimentTable.Build(folder));
         Assert.StartsWith(result + ": not a valid TrainingResult", ex.Message);
+    }
+
+    [Fact]
+    public void A_table_built_from_a_filtered_experiment_and_cut_profile_keeps_them()
+    {
+        using var dir = new TempDir();
+        var folder = Table1Smoke(dir, ("PA (s^p only)", 1, 0.50), ("PA + s^g", 1, 0.40));
+        WritePlan(folder, ExperimentRegistry.Get("table1"), Profiles.Smoke);   // the full plan: L_cal is planned, not run
+        var full = ExperimentRegistry.Get("table1");
+        var filtered = full with { Variants = full.Variants.Where(v => v.Name != "PA + s^g + L_cal").ToList() };
+        var cut = Profiles.Smoke with { Base = Profiles.Smoke.Base with { Epochs = 2 } };
+
+        var table = ExperimentTable.Build(filtered, cut, folder);
+
+        Assert.Same(filtered, table.Experiment);
+        Assert.Same(cut, table.Profile);
+        Assert.Equal(2, table.Profile.Base.Epochs);
+        Assert.Equal(new[] { "PA (s^p only)", "PA + s^g" }, table.Frame["variant"].Cast<string>());
+        Assert.Empty(table.Missing);   // the unfinished row is not one of this table's
+        // The registry's table of the same folder still lists it.
+        Assert.StartsWith("glyphs-tiny / PA + s^g + L_cal / seed 1", Assert.Single(ExperimentTable.Build(folder).Missing));
+    }
+
+    [Fact]
+    public void A_table_of_another_experiment_than_the_folders_is_refused()
+    {
+        using var dir = new TempDir();
+        var folder = Table1Smoke(dir, ("PA (s^p only)", 1, 0.50));
+        var e = Assert.Throws<ArgumentException>(() => ExperimentTable.Build(ExperimentRegistry.Get("table2"), Profiles.Smoke, folder));
+        Assert.Contains("holds runs of table1/smoke, not of table2/smoke", e.Message);
+    }
+
+    [Fact]
+    public void Paper_numbers_belong_to_the_variant_object_not_its_name()
+    {
+        var table1 = ExperimentRegistry.Get("table1");
+        var cal = table1.Variant("PA + s^g + L_cal");
+        var sameName = new ExperimentVariant(cal.Name, cal.Apply);
+        Assert.Equal(69.2, table1.Paper.Get("cub", cal, RetrievalMetrics.RecallAt(1)));
+        Assert.Null(table1.Paper.Get("cub", sameName, RetrievalMetrics.RecallAt(1)));
+        Assert.Null(table1.Paper.Get("cub", cal, RetrievalMetrics.MapAtR));   // Table I reports no MAP@R
+        Assert.Contains("has no variant 'PA + L_cal'", Assert.Throws<ArgumentException>(() => table1.Variant("PA + L_cal")).Message);
+    }
+
+    [Fact]
+    public void Format_labels_and_scales_columns_by_their_definitions()
+    {
+        using var dir = new TempDir();
+        var fig3 = ExperimentRegistry.Get("fig3");
+        var folder = ExperimentRunner.OutputFolder(dir.Path, fig3, Profiles.Smoke);
+        WriteRun(folder, fig3, Profiles.Smoke, "glyphs-tiny", "PA", 1, r1: 0);   // every metric 0.25, R@1 0
+
+        var text = ExperimentTable.Build(folder).Format();
+
+        Assert.Contains("deviation  deviation (pairwise)  R@1  MAP@R", text);
+        Assert.Contains("0.2500     0.2500                0.0  25.0", text);   // deviation raw, four decimals; MAP@R 0.25 in %
+        Assert.EndsWith("Values in % (deviation, deviation (pairwise) raw), mean ± sd over seeds.", text);
     }
 }

@@ -27,8 +27,8 @@ public class SmoothProxyAnchorTrainerTests(GlyphsTinyFixture fixture) : IClassFi
         var result = Trainer.Train(Noisy, dir.File("spa"), Options);
         Assert.True(result.Completed);
         var m = result.FinalMetrics;
-        Assert.True(double.IsFinite(m[Trainer.LossMetric]) && m[Trainer.LossMetric] > 0, $"loss {m[Trainer.LossMetric]}");
-        Assert.InRange(m[RetrievalResult.Names.MapAtR], 0.0, 1.0);
+        Assert.True(double.IsFinite(m[RunMetrics.Loss.Key]) && m[RunMetrics.Loss.Key] > 0, $"loss {m[RunMetrics.Loss.Key]}");
+        Assert.InRange(m[RetrievalMetrics.MapAtR.Key], 0.0, 1.0);
         // On raw pixels of glyphs-tiny the module ranks the true class above the noisy label for most flipped samples.
         Assert.True(m[ConfidenceQuality.Names.FlippedTrueAboveNoisy] > 0.5, $"true above noisy on {m[ConfidenceQuality.Names.FlippedTrueAboveNoisy]:P1} of flipped samples");
         Assert.InRange(m[ConfidenceQuality.Names.CleanLabelConfidence], 0.0, 1.0);
@@ -44,7 +44,7 @@ public class SmoothProxyAnchorTrainerTests(GlyphsTinyFixture fixture) : IClassFi
         var withModule = Trainer.Train(one, dir.File("module"), Options);
         var withLabels = Trainer.Train(one with { Loss = one.Loss with { Confidence = new ConfidenceModuleConfig { Source = ConfidenceSource.OneHotLabels } } },
             dir.File("labels"), Options);
-        Assert.NotEqual(withLabels.FinalMetrics[Trainer.LossMetric], withModule.FinalMetrics[Trainer.LossMetric]);
+        Assert.NotEqual(withLabels.FinalMetrics[RunMetrics.Loss.Key], withModule.FinalMetrics[RunMetrics.Loss.Key]);
         Assert.False(withLabels.FinalMetrics.ContainsKey(ConfidenceQuality.Names.FlippedTrueIsTop));
     }
 
@@ -59,7 +59,7 @@ public class SmoothProxyAnchorTrainerTests(GlyphsTinyFixture fixture) : IClassFi
         };
         var result = Trainer.Train(cfg, dir.File("cp"), Options);
         Assert.True(result.Completed);
-        Assert.True(double.IsFinite(result.FinalMetrics[Trainer.LossMetric]));
+        Assert.True(double.IsFinite(result.FinalMetrics[RunMetrics.Loss.Key]));
         Assert.True(result.FinalMetrics.ContainsKey(ConfidenceQuality.Names.FlippedTrueIsTop));
     }
 

@@ -4,6 +4,7 @@ using ResearchKit.Training.Config;
 using ResearchKit.Training.Experiments;
 using ResearchKit.Training.Runs;
 using ResearchKit.Training.Engine;
+using ResearchKit.Training.Weights;
 using static TorchSharp.torch;
 
 namespace ResearchKit.Training.Tests.Engine;
@@ -11,7 +12,7 @@ namespace ResearchKit.Training.Tests.Engine;
 /// <summary>glyphs-tiny, rendered once for all trainer tests.</summary>
 public sealed class GlyphsTinyFixture
 {
-    public ZeroShotDataset Dataset { get; } = DatasetRegistry.Load("glyphs-tiny");
+    public ZeroShotDataset Dataset { get; } = DatasetRegistry.Default.Load("glyphs-tiny");
 }
 
 public class TrainerTests(GlyphsTinyFixture fixture) : IClassFixture<GlyphsTinyFixture>
@@ -34,10 +35,10 @@ public class TrainerTests(GlyphsTinyFixture fixture) : IClassFixture<GlyphsTinyF
         var c = Trainer.Train(Quick with { Seed = 2 }, dir.File("c"), Options());
         Assert.True(a.Completed);
         Assert.Equal(a.FinalMetrics.OrderBy(kv => kv.Key), b.FinalMetrics.OrderBy(kv => kv.Key));
-        Assert.NotEqual(a.FinalMetrics[RetrievalResult.Names.MapAtR], c.FinalMetrics[RetrievalResult.Names.MapAtR]);
+        Assert.NotEqual(a.FinalMetrics[RetrievalMetrics.MapAtR.Key], c.FinalMetrics[RetrievalMetrics.MapAtR.Key]);
         var rows = RunDirectory.ReadEpochs(dir.File("a"));
         Assert.Equal(3, rows.Count);
-        Assert.All(rows, r => Assert.True(r.ContainsKey(Trainer.DeviationMetric) && r.ContainsKey(RetrievalResult.Names.MapAtR)));
+        Assert.All(rows, r => Assert.True(r.Value(RunMetrics.Deviation) is not null && r.Value(RetrievalMetrics.MapAtR) is not null));
     }
 
     [Theory]
@@ -71,8 +72,8 @@ public class TrainerTests(GlyphsTinyFixture fixture) : IClassFixture<GlyphsTinyF
         using var scope = NewDisposeScope();
         var raw = RawPixelBaseline.Embeddings(fixture.Dataset.Test, 32);
         var baseline = RetrievalEvaluator.Evaluate(raw, fixture.Dataset.Test.Labels());
-        Assert.True(result.FinalMetrics[RetrievalResult.Names.MapAtR] > baseline.MapAtR,
-            $"{(calibrateProxy ? "CP+PA" : "PA")} MAP@R {result.FinalMetrics[RetrievalResult.Names.MapAtR]:F4} vs raw pixels {baseline.MapAtR:F4}");
+        Assert.True(result.FinalMetrics[RetrievalMetrics.MapAtR.Key] > baseline.MapAtR,
+            $"{(calibrateProxy ? "CP+PA" : "PA")} MAP@R {result.FinalMetrics[RetrievalMetrics.MapAtR.Key]:F4} vs raw pixels {baseline.MapAtR:F4}");
     }
 
     [Fact]
@@ -84,9 +85,23 @@ public class TrainerTests(GlyphsTinyFixture fixture) : IClassFixture<GlyphsTinyF
         var ckpt = new CheckpointStore(Path.Combine(dir.File("run"), "checkpoints")).PathFor(cfg.Epochs);
         var eval = CheckpointEvaluation.Evaluate(ckpt, dataset: fixture.Dataset);
         Assert.Equal(fixture.Dataset.Test.Count, eval.TestImages);
-        foreach (var name in new[] { RetrievalResult.Names.MapAtR, RetrievalResult.Names.PrecisionAt1, RetrievalResult.Names.RPrecision })
-            Assert.Equal(result.FinalMetrics[name], eval.Metrics[name], 12);
+        foreach (var metric in new[] { RetrievalMetrics.MapAtR, RetrievalMetrics.PrecisionAt1, RetrievalMetrics.RPrecision })
+            Assert.Equal(result.FinalMetrics[metric.Key], RetrievalMetrics.Read(eval.Result, metric)!.Value, 12);
+        Assert.Equal(result.Retrieval, eval.Result);   // the typed final evaluation is the checkpoint's, field for field
         Assert.Throws<FileNotFoundException>(() => CheckpointEvaluation.Evaluate(Path.Combine(dir.Path, "missing.ckpt")));
+
+        // The notebooks' LoadRun: the newest checkpoint with the objective, whose proxies are the checkpoint's loss section.
+        using var run = TrainedRun.LoadLatest(dir.File("run"), withLoss: true, dataset: fixture.Dataset);
+        Assert.Equal(ckpt, run.Checkpoint);
+        Assert.False(run.Network.training);
+        Assert.Equal(result.Retrieval, run.EvaluateTest());
+        using var scope = NewDisposeScope();
+        var saved = Safetensors.Read(new MemoryStream(CheckpointStore.ReadSections(ckpt)["module:loss"]), "loss");
+        var proxies = Assert.Single(saved, kv => kv.Key.EndsWith("proxies", StringComparison.Ordinal)).Value;
+        Assert.True(run.Proxies.Proxies.detach().cpu().allclose(proxies, rtol: 0, atol: 0));   // bit-identical
+        using var withoutLoss = TrainedRun.Load(ckpt, dataset: fixture.Dataset);
+        Assert.Contains("withLoss: true", Assert.Throws<InvalidOperationException>(() => withoutLoss.Proxies).Message);
+        Assert.Contains("holds no checkpoint", Assert.Throws<ArgumentException>(() => TrainedRun.LoadLatest(dir.Path)).Message);
     }
 
     private static void AssertSameCheckpoint(string runA, string runB, int epoch)

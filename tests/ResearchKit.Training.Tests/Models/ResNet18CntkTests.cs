@@ -42,7 +42,7 @@ public sealed class ResNet18CntkTests(ConvertedResNet18 converted) : IClassFixtu
     // Real images: rendered glyphs of glyphs-tiny at 224 px, RGB on the 0-255 scale (N, 3, 224, 224).
     private static Tensor GlyphPixels(int count)
     {
-        var split = DatasetRegistry.Load("glyphs-tiny").Test;
+        var split = DatasetRegistry.Default.Load("glyphs-tiny").Test;
         var loader = new DataLoader(split, new Picked(Enumerable.Range(0, count).Select(i => i * 97 % split.Count).ToArray()),
             ImagePipeline.RawPixels(224, grayscale: false), new DataLoaderOptions { Workers = 1 });
         using var b = loader.EpochBatches().Single();

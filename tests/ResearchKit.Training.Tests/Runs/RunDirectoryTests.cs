@@ -21,8 +21,8 @@ public class RunDirectoryTests
             Assert.Equal(new[] { "epoch,step,loss,lr,recall@1", "0,10,1.5,0.0001,", "1,20,0.75,0.0001,0.5" }, csv);
             var rows = run.ReadEpochs();
             Assert.Equal(2, rows.Count);
-            Assert.Equal(0.5, rows[1]["recall@1"]!.GetValue<double>());
-            Assert.Equal(20, rows[1]["step"]!.GetValue<long>());
+            Assert.Equal(0.5, rows[1].Metrics["recall@1"]);
+            Assert.Equal(20, rows[1].Step);
             var events = Directory.GetFiles(run.TensorBoardDir, "events.out.tfevents.*");
             Assert.Single(events);
             Assert.True(new FileInfo(events[0]).Length > 100);
@@ -47,8 +47,9 @@ public class RunDirectoryTests
         Assert.Equal(2, run.TruncateEpochs(2));
 
         Assert.Equal(csvAfterTwo, string.Join("\n", File.ReadAllLines(run.MetricsCsvPath)));
-        Assert.Equal(new[] { 0, 1 }, run.ReadEpochs().Select(r => r["epoch"]!.GetValue<int>()));
-        Assert.Equal("NaN", run.ReadEpochs()[1]["nan"]!.GetValue<string>());
+        Assert.Equal(new[] { 0, 1 }, run.ReadEpochs().Select(r => r.Epoch));
+        Assert.True(double.IsNaN(run.ReadEpochs()[1].Metrics["nan"]));   // written as the string "NaN", read back as NaN
+        Assert.Contains("\"nan\":\"NaN\"", File.ReadAllLines(Path.Combine(run.Root, RunLayout.MetricsJsonl))[1]);
         Assert.Single(Directory.GetFiles(run.TensorBoardDir));
         Assert.Equal(0, run.TruncateEpochs(2));
         Assert.DoesNotContain(Directory.GetFiles(run.Root), AtomicFile.IsTemporary);

@@ -1,7 +1,7 @@
 using TorchSharp;
 using static TorchSharp.torch;
 
-namespace ResearchKit.Metrics;
+namespace ResearchKit.Metrics.Knn;
 
 /// <summary>
 /// Exact cosine k-nearest-neighbour search by chunked matrix products and top-k on the tensor device, with

@@ -1,6 +1,6 @@
 using static TorchSharp.torch;
 
-namespace ResearchKit.Metrics;
+namespace ResearchKit.Metrics.Knn;
 
 /// <summary>
 /// Exact cosine nearest neighbours: for every query its k nearest references in rank order

@@ -2,7 +2,7 @@ using System.Numerics;
 using TorchSharp;
 using static TorchSharp.torch;
 
-namespace ResearchKit.Metrics;
+namespace ResearchKit.Metrics.Knn;
 
 /// <summary>
 /// Counts, per query, the references of another label that rank above its best same-label reference, i.e. with a

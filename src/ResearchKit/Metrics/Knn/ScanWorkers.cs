@@ -2,7 +2,7 @@ using System.Runtime.ExceptionServices;
 using TorchSharp;
 using static TorchSharp.torch;
 
-namespace ResearchKit.Metrics;
+namespace ResearchKit.Metrics.Knn;
 
 /// <summary>
 /// Runs independent work items on CPU from several dedicated threads, each with one intra-op thread: many small

@@ -2,7 +2,7 @@ using System.Numerics;
 using TorchSharp;
 using static TorchSharp.torch;
 
-namespace ResearchKit.Metrics;
+namespace ResearchKit.Metrics.Knn;
 
 /// <summary>
 /// Each query's best <c>k</c> references seen so far, ordered by (similarity descending, reference index ascending),

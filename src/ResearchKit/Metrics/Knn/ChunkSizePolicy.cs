@@ -1,4 +1,4 @@
-namespace ResearchKit.Metrics;
+namespace ResearchKit.Metrics.Knn;
 
 /// <summary>
 /// The default block edge of the exact k-NN scan. Each scan worker holds one block of about
