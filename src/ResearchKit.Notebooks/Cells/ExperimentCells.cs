@@ -116,10 +116,10 @@ public static class ExperimentCells
         var loss = LossFactory.Create(cfg.Loss, data.Train.ClassCount, cfg.EmbeddingSize);
         CheckpointStore.Load(checkpoint, new CheckpointTargets
         {
-            Modules = new Dictionary<string, torch.nn.Module> { ["model"] = net, ["loss"] = loss.Module },
+            Modules = new Dictionary<string, torch.nn.Module> { ["model"] = net, ["loss"] = loss },
             RestoreTorchRng = false,
         });
         net.eval();
-        return (net, loss.Proxies, cfg, data);
+        return (net, loss.Head, cfg, data);
     }
 }

@@ -62,7 +62,20 @@ public static class ExperimentRegistry
         return new Experiment("table2", "proxies per class K = 1..5, with and without CP (PA base)", variants, [R1, R2, R4, Map], paper);
     }
 
-    /// <summary>Table IV (and III's MAP@R): CP + each base loss against the base loss (Proxy-NCA at D = 64 in the paper).</summary>
+    /// <summary>The losses of the paper's Table IV, in its order; <see cref="Table4"/> appends every other registered loss.</summary>
+    private static readonly LossEntry[] PaperTable4Losses = [ProxyNcaLoss.Registration, SoftTripleLoss.Registration, ProxyAnchorLoss.Registration];
+
+    /// <summary>
+    /// The rows of <see cref="Table4"/>: the paper's losses, then every other registered loss that takes no confidences
+    /// (confidence-weighted losses are Table V's), by name, so a newly registered loss gets its rows without an edit here.
+    /// </summary>
+    public static IReadOnlyList<LossEntry> Table4Losses =>
+        [.. PaperTable4Losses, .. LossRegistry.Default.Entries.Where(e => !e.NeedsConfidences && !PaperTable4Losses.Contains(e))];
+
+    /// <summary>
+    /// Table IV (and III's MAP@R): CP + each base loss against the base loss (Proxy-NCA at D = 64 in the paper), one pair of
+    /// rows per loss of <see cref="Table4Losses"/>, named by the loss's display name and CP name (<c>Proxy Anchor</c>, <c>CP+PA</c>).
+    /// </summary>
     public static Experiment Table4()
     {
         var paper = new PaperNumbers();
@@ -82,20 +95,19 @@ public static class ExperimentRegistry
             paper.Add(ds, "Proxy Anchor", (Map, pa)).Add(ds, "CP+PA", (Map, cp));
         paper.Add("cub", "Proxy-NCA", (Map, 23.85)).Add("cars", "Proxy-NCA", (Map, 25.56)).Add("sop", "Proxy-NCA", (Map, 47.22))
             .Add("cub", "SoftTriple", (Map, 25.64)).Add("cars", "SoftTriple", (Map, 26.06)).Add("sop", "SoftTriple", (Map, 47.35));
-        // The paper's Proxy-NCA rows use D = 64; the other profiles keep their own D for every row.
-        static TrainingConfig Nca(ExperimentProfile p, TrainingConfig c, bool cp) => Loss(c with { EmbeddingSize = p.HasPaperNumbers ? 64 : c.EmbeddingSize },
-            l => l with { Base = BaseLossKind.ProxyNca, CalibrateProxy = cp });
-        // CP rows take the profile's CP settings (K = 3 as in the paper); the base-loss rows their single proxy.
-        static TrainingConfig Base(TrainingConfig c, BaseLossKind b, bool cp) => Loss(c, l => l with { Base = b, CalibrateProxy = cp });
-        return new Experiment("table4", "CP + each base loss (Proxy-NCA, SoftTriple, Proxy Anchor) against the base loss",
-        [
-            new("Proxy-NCA", (p, c) => Nca(p, c, false)),
-            new("CP+Proxy-NCA", (p, c) => Nca(p, c, true)),
-            new("SoftTriple", (_, c) => Base(c, BaseLossKind.SoftTriple, false)),
-            new("CP+SoftTriple", (_, c) => Base(c, BaseLossKind.SoftTriple, true)),
-            new("Proxy Anchor", (_, c) => Base(c, BaseLossKind.ProxyAnchor, false)),
-            new("CP+PA", (_, c) => Base(c, BaseLossKind.ProxyAnchor, true)),
-        ], [R1, R2, R4, R8, Map], paper, PaperDatasets: ["cub", "cars", "sop"]);
+        // CP rows take the profile's CP settings (K = 3 as in the paper); the base-loss rows their single proxy. A profile's
+        // own options are kept for its own loss, every other loss takes its defaults. The paper's Proxy-NCA rows use D = 64;
+        // the other profiles keep their own D for every row.
+        static TrainingConfig LossRow(ExperimentProfile p, TrainingConfig c, LossEntry loss, bool cp) =>
+            Loss(c with { EmbeddingSize = p.HasPaperNumbers && loss == ProxyNcaLoss.Registration ? 64 : c.EmbeddingSize },
+                l => l with { Base = l.Base.GetType() == loss.OptionsType ? l.Base : loss.DefaultOptions, CalibrateProxy = cp });
+        var variants = Table4Losses.SelectMany(loss => new ExperimentVariant[]
+        {
+            new(loss.DisplayName, (p, c) => LossRow(p, c, loss, false)),
+            new(loss.CalibrateProxyName, (p, c) => LossRow(p, c, loss, true)),
+        }).ToList();
+        return new Experiment("table4", $"CP + each base loss ({string.Join(", ", Table4Losses.Select(l => l.DisplayName))}) against the base loss",
+            variants, [R1, R2, R4, R8, Map], paper, PaperDatasets: ["cub", "cars", "sop"]);
     }
 
     /// <summary>Table V: symmetric label noise 10/20/50 % — PA, CP+PA and Smooth Proxy Anchor.</summary>
@@ -104,11 +116,11 @@ public static class ExperimentRegistry
         var paper = new PaperNumbers();
         var variants = new List<ExperimentVariant>();
         double[] rates = [0.1, 0.2, 0.5];
-        (string Name, BaseLossKind Base, bool Cp, double[]? Cub, double[]? Cars)[] rows =
+        (string Name, LossOptions Base, bool Cp, double[]? Cub, double[]? Cars)[] rows =
         [
-            ("Proxy Anchor", BaseLossKind.ProxyAnchor, false, [66.1, 62.6, 57.4], [83.6, 79.1, 71.7]),
-            ("CP+PA", BaseLossKind.ProxyAnchor, true, [67.0, 64.0, 59.3], [85.1, 81.4, 73.6]),
-            ("Smooth Proxy Anchor", BaseLossKind.SmoothProxyAnchor, false, null, null),   // with its confidence module (LossConfig.Confidence)
+            ("Proxy Anchor", new ProxyAnchorOptions(), false, [66.1, 62.6, 57.4], [83.6, 79.1, 71.7]),
+            ("CP+PA", new ProxyAnchorOptions(), true, [67.0, 64.0, 59.3], [85.1, 81.4, 73.6]),
+            ("Smooth Proxy Anchor", new SmoothProxyAnchorOptions(), false, null, null),   // with its confidence module (LossConfig.Confidence)
         ];
         for (int i = 0; i < rates.Length; i++)
             foreach (var row in rows)
