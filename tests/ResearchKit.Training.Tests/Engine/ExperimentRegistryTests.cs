@@ -1,3 +1,4 @@
+using ResearchKit.Losses;
 using ResearchKit.Training.Engine;
 using ResearchKit.Training.Experiments;
 
@@ -86,7 +87,7 @@ public class ExperimentRegistryTests(GlyphsTinyFixture fixture) : IClassFixture<
         Assert.Equal(primary.Cp with { CenterWeight = 0.1 }, study["beta=0.1 | s^g + L_cal"].Loss.Cp);
         Assert.Equal(primary.Cp with { CenterClasses = ResearchKit.Similarity.CenterClasses.OwnClass }, study["sg=own_class | s^g + L_cal"].Loss.Cp);
         Assert.Equal(primary.Cp with { Lambda = 100 }, study["lambda=100 | s^g + L_cal"].Loss.Cp);
-        Assert.Equal(primary.ProxyAnchor with { Alpha = 16, Margin = 0.2 }, study["pa_rescaled | s^g + L_cal"].Loss.ProxyAnchor);
+        Assert.Equal(new ProxyAnchorOptions { Alpha = 16, Margin = 0.2 }, study["pa_rescaled | s^g + L_cal"].Loss.Base);
         Assert.DoesNotContain("lambda=10 | s^g", study.Keys);      // λ readings have no λ = 0 row of their own
         Assert.DoesNotContain("T=0.1 | s^g + L_cal", study.Keys);  // nor K = 1 rows for readings that need K > 1
 
