@@ -63,7 +63,8 @@ public static class ExperimentRegistry
     }
 
     /// <summary>The losses of the paper's Table IV, in its order; <see cref="Table4"/> appends every other registered loss.</summary>
-    private static readonly LossEntry[] PaperTable4Losses = [ProxyNcaLoss.Registration, SoftTripleLoss.Registration, ProxyAnchorLoss.Registration];
+    // A getter, not a stored field: All (declared above) builds Table4() during static initialization.
+    private static LossEntry[] PaperTable4Losses => [ProxyNcaLoss.Registration, SoftTripleLoss.Registration, ProxyAnchorLoss.Registration];
 
     /// <summary>
     /// The rows of <see cref="Table4"/>: the paper's losses, then every other registered loss that takes no confidences
