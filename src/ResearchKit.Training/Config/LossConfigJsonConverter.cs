@@ -64,8 +64,9 @@ public sealed class LossConfigJsonConverter : JsonConverter<LossConfig>
                 throw new JsonException($"loss.kind must be a loss name (one of {string.Join(", ", LossRegistry.Default.Names)}); got {k.ToJsonString()}.");
             kind = k.GetValue<string>();
         }
-        try { return LossRegistry.Default.Get(kind); }
-        catch (ArgumentException e) { throw new JsonException($"loss.kind: {e.Message}", e); }
+        var known = LossRegistry.Default.Names;
+        if (!known.Contains(kind)) throw new JsonException($"loss.kind: unknown loss '{kind}'; expected one of: {string.Join(", ", known)}.");
+        return LossRegistry.Default.Get(kind);
     }
 
     // The section's own JSON fields (LossConfig's contract; the options are not part of it).

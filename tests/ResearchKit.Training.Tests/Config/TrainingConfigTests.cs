@@ -111,7 +111,7 @@ public class TrainingConfigTests
     [InlineData("""{"loss": {"kind": "smoothProxyAnchor", "confidence": {"hiddenSize": -1}}}""", "Loss.Confidence.HiddenSize")]
     [InlineData("""{"loss": {"kind": "smoothProxyAnchor", "confidence": {"features": "pixels"}}}""", "confidence.features")]
     [InlineData("""{"loss": {"confidence": {"epochs": 3}}}""", "Loss.Confidence configures the confidence module")]   // PA takes no confidences
-    [InlineData("""{"loss": {"kind": "proxyAnchr"}}""", "Unknown loss 'proxyAnchr'; expected one of: ")]
+    [InlineData("""{"loss": {"kind": "proxyAnchr"}}""", "unknown loss 'proxyAnchr'; expected one of: cosFace, normalizedSoftmax, proxyAnchor, proxyNca, smoothProxyAnchor, softTriple.")]
     [InlineData("""{"loss": {"kind": 3}}""", "loss.kind must be a loss name")]
     [InlineData("""{"loss": {"kind": "proxyAnchor", "scale": 3}}""", "'scale'")]                  // Proxy-NCA's option, not PA's
     [InlineData("""{"loss": {"kind": "proxyAnchor", "alpha": -1}}""", "Loss (proxyAnchor).Alpha")]
