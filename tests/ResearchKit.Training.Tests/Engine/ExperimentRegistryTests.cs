@@ -45,12 +45,31 @@ public class ExperimentRegistryTests(GlyphsTinyFixture fixture) : IClassFixture<
     public void Paper_profile_plans_the_papers_grid_with_its_numbers()
     {
         var plan = ExperimentRegistry.Get("table4").Plan(Profiles.Paper, 1);
-        Assert.Equal(3 * 6, plan.Count);   // CUB, Cars, SOP × 6 rows
+        Assert.Equal(3 * 2 * ExperimentRegistry.Table4Losses.Count, plan.Count);   // CUB, Cars, SOP × (the loss, CP + the loss)
         Assert.Equal(64, plan.Single(p => p.Dataset == "cub" && p.Variant == "Proxy-NCA").Config.EmbeddingSize);
         Assert.Equal(69.2, ExperimentRegistry.Get("table1").Paper.Get("cub", "PA + s^g + L_cal", "recall_at_1"));
         var t1 = ExperimentRegistry.Get("table1").Plan(Profiles.Paper, 1).Where(p => p.Dataset == "cub").ToList();
         Assert.Equal(new[] { false, true, true }, t1.Select(p => p.Config.Loss.CalibrateProxy));
         Assert.Equal(new[] { 1.0, 0.0, 1.0 }, t1.Select(p => p.Config.Loss.Cp.Lambda));
+    }
+
+    [Fact]
+    public void Table4_has_a_plain_and_a_cp_row_for_every_registered_loss_without_confidences_the_papers_first()
+    {
+        var expected = LossRegistry.Default.Entries.Where(e => !e.NeedsConfidences).ToList();
+        Assert.Equal(expected.OrderBy(e => e.Name), ExperimentRegistry.Table4Losses.OrderBy(e => e.Name));
+        Assert.Equal(["proxyNca", "softTriple", "proxyAnchor"], ExperimentRegistry.Table4Losses.Take(3).Select(e => e.Name));
+        var table4 = ExperimentRegistry.Get("table4");
+        Assert.Equal(ExperimentRegistry.Table4Losses.SelectMany(e => new[] { e.DisplayName, e.CalibrateProxyName }), table4.Variants.Select(v => v.Name));
+        var rows = table4.Plan(Profiles.Smoke, 1).ToDictionary(r => r.Variant, r => r.Config.Loss);
+        foreach (var entry in ExperimentRegistry.Table4Losses)
+        {
+            Assert.Equal((entry, false), (rows[entry.DisplayName].Entry, rows[entry.DisplayName].CalibrateProxy));
+            Assert.Equal((entry, true), (rows[entry.CalibrateProxyName].Entry, rows[entry.CalibrateProxyName].CalibrateProxy));
+        }
+        // The paper's numbers stay keyed by its row names.
+        Assert.Equal(69.8, table4.Paper.Get("cub", "CP+PA", "recall_at_1"));
+        Assert.Equal(49.2, table4.Paper.Get("cub", "Proxy-NCA", "recall_at_1"));
     }
 
     [Theory]
