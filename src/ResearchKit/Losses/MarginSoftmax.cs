@@ -12,6 +12,14 @@ namespace ResearchKit.Losses;
 /// </summary>
 internal static class MarginSoftmax
 {
+    /// <summary>The loss as a <see cref="LossOutput"/>: part <see cref="LossParts.CrossEntropy"/> = total, diagnostic
+    /// <see cref="LossDiagnostics.PerSampleLoss"/>.</summary>
+    public static LossOutput Output(Tensor similarity, Tensor labels, double scale, double margin)
+    {
+        var (loss, perSample) = Compute(similarity, labels, scale, margin);
+        return new LossOutput(loss, [new(LossParts.CrossEntropy, loss)], [new(LossDiagnostics.PerSampleLoss, perSample.detach())]);
+    }
+
     /// <summary>The mean loss and the per-sample losses (N).</summary>
     /// <param name="similarity">S, N x C (validated).</param>
     /// <param name="labels">int64 labels (validated).</param>

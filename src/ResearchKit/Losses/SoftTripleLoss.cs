@@ -67,10 +67,6 @@ public sealed class SoftTripleLoss : ClassSimilarityLoss
     public override string Name => "soft_triple";
 
     /// <inheritdoc/>
-    protected override LossOutput ComputeCore(Tensor similarity, Tensor labels)
-    {
-        var (loss, perSample) = MarginSoftmax.Compute(similarity, labels, Options.La, Options.Margin);
-        return new LossOutput(loss, new[] { Part(LossParts.CrossEntropy, loss) },
-            new[] { Part(LossDiagnostics.PerSampleLoss, perSample.detach()) });
-    }
+    protected override LossOutput ComputeCore(Tensor similarity, Tensor labels) =>
+        MarginSoftmax.Output(similarity, labels, Options.La, Options.Margin);
 }
