@@ -23,14 +23,17 @@ internal static class RegisteredLosses
     /// <summary>Every case, by id (<c>proxyAnchor</c>, <c>proxyNca/exclude-positive</c>).</summary>
     public static IReadOnlyDictionary<string, LossCase> Cases { get; } = LossRegistry.Default.Entries
         .Select(e => new LossCase(e.Name, e, e.DefaultOptions))
-        .Concat(Switches.Select(s => LossRegistry.Default.For(s.Options) is var e ? new LossCase($"{e.Name}/{s.Variant}", e, s.Options) : null!))
+        .Concat(Switches.Select(s => SwitchCase(s.Variant, s.Options)))
         .ToDictionary(c => c.Id);
+
+    private static LossCase SwitchCase(string variant, LossOptions options)
+    {
+        var entry = LossRegistry.Default.For(options);
+        return new LossCase($"{entry.Name}/{variant}", entry, options);
+    }
 
     /// <summary>The ids, as theory data.</summary>
     public static TheoryData<string> Ids => [.. Cases.Keys];
-
-    /// <summary>The ids of the registered losses at their defaults, as theory data.</summary>
-    public static TheoryData<string> DefaultIds => [.. LossRegistry.Default.Names];
 }
 
 /// <summary>One loss with one option set, and the pieces a test builds around it the way the trainer does.</summary>
