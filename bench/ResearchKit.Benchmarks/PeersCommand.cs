@@ -130,8 +130,7 @@ public sealed class PeersCommand : IBenchCommand
     }
 
     /// <summary>One training step as the trainer takes it: forward, PA on the proxy head, backward, AdamW (three groups).</summary>
-    private static Action TrainingStep<TObjective>(EmbeddingNetwork model, TObjective objective, Tensor images, Tensor labels, bool optimize)
-        where TObjective : nn.Module, IProxyObjective
+    private static Action TrainingStep(EmbeddingNetwork model, ProxyObjectiveModule objective, Tensor images, Tensor labels, bool optimize)
     {
         var optimizer = optimize ? OptimizerFactory.AdamW(ParameterGroups.From(model, objective), lr: 1e-3, weightDecay: 1e-4).Optimizer : null;
         var parameters = model.parameters().Concat(objective.parameters()).ToList();
@@ -139,7 +138,7 @@ public sealed class PeersCommand : IBenchCommand
         {
             using var s = NewDisposeScope();
             optimizer?.zero_grad();
-            objective.Compute(model.forward(images), labels, 1).Total.backward();
+            objective.call(model.forward(images), labels, new ObjectiveStep(1)).Total.backward();
             if (optimizer is not null) optimizer.step();
             else foreach (var p in parameters) p.grad?.zero_();
         };

@@ -27,7 +27,7 @@ public static class TrainCommand
             var path = parse.GetValue(config);
             TrainingConfig? cfg = path is null ? null : TrainingConfigJson.Load(path);
             if (cfg is not null)
-                Console.WriteLine($"config {path}: {cfg.Dataset}, {cfg.Backbone}, D = {cfg.EmbeddingSize}, {cfg.Loss.Base}" +
+                Console.WriteLine($"config {path}: {cfg.Dataset}, {cfg.Backbone}, D = {cfg.EmbeddingSize}, {cfg.Loss.Kind}" +
                     $"{(cfg.Loss.CalibrateProxy ? " + CP" : "")}, {cfg.Epochs} epochs, batch {cfg.BatchSize}, {cfg.Device} (fields not in the file take the paper's defaults)");
             TrainingResult result;
             if (parse.GetValue(resume)) result = Trainer.Resume(dir, options, expected: cfg);

@@ -42,8 +42,20 @@ public static class ConfigFingerprint
         return diffs.Count <= max ? diffs : [.. diffs.Take(max), $"and {diffs.Count - max} more"];
     }
 
-    /// <summary>"epochs: 6 vs 4; batchSize: 64 vs 32".</summary>
-    public static string DescribeDifferences(TrainingConfig a, TrainingConfig b) => string.Join("; ", Differences(a, b));
+    /// <summary>
+    /// "epochs: 6 vs 4; batchSize: 64 vs 32". When no field differs, the fingerprints came from different JSON forms of the
+    /// same recipe (a config written by an earlier version, e.g. the loss section before issue 11): the text says so.
+    /// </summary>
+    public static string DescribeDifferences(TrainingConfig a, TrainingConfig b)
+    {
+        var diffs = Differences(a, b);
+        return diffs.Count > 0 ? string.Join("; ", diffs) : FormatChanged;
+    }
+
+    /// <summary>What <see cref="DescribeDifferences"/> says when the recipes are equal but their fingerprints are not.</summary>
+    public const string FormatChanged = "no field: the config's JSON form changed since the checkpoint was written (issue 11: the " +
+        "loss section now holds only the chosen loss's options, {\"kind\": \"proxyAnchor\", …}, instead of every loss's with \"base\"), " +
+        "so its fingerprint differs; this version cannot continue that checkpoint: start the run again in a new folder";
 
     private static void Compare(JsonNode? a, JsonNode? b, string path, List<string> diffs)
     {

@@ -122,7 +122,8 @@ public sealed partial record TrainingConfig
     /// <summary>Intra-op threads for libtorch; 0 keeps libtorch's default.</summary>
     public int Threads { get; init; }
 
-    /// <summary>Loss section: base loss, its parameters, CP on/off and CP's options.</summary>
+    /// <summary>Loss section: the chosen base loss with its options, CP on/off and CP's options.</summary>
+    [System.Text.Json.Serialization.JsonConverter(typeof(LossConfigJsonConverter))]
     public LossConfig Loss { get; init; } = new();
 
     /// <summary>Symmetric label-noise rate applied to the training split (Table V; 0 = clean labels).</summary>

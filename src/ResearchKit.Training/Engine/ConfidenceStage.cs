@@ -42,7 +42,7 @@ public sealed class ConfidenceStage : IDisposable
 
     /// <summary>Whether a run with this config trains a confidence module.</summary>
     public static bool IsNeeded(TrainingConfig config) =>
-        config.Loss.Base == BaseLossKind.SmoothProxyAnchor && config.Loss.Confidence.Source == ConfidenceSource.Module;
+        config.Loss.Entry.NeedsConfidences && config.Loss.ConfidenceModule.Source == ConfidenceSource.Module;
 
     /// <summary>
     /// <see cref="ConfidenceFeatureSource.Auto"/> → the pretrained backbone when the run has pretrained weights (the paper's
@@ -52,7 +52,7 @@ public sealed class ConfidenceStage : IDisposable
     public static ConfidenceFeatureSource Resolve(TrainingConfig config)
     {
         ArgumentNullException.ThrowIfNull(config);
-        var s = config.Loss.Confidence.Features;
+        var s = config.Loss.ConfidenceModule.Features;
         return s != ConfidenceFeatureSource.Auto ? s
             : config.PretrainedWeights is null ? ConfidenceFeatureSource.RawPixels : ConfidenceFeatureSource.FrozenBackbone;
     }
@@ -77,7 +77,7 @@ public sealed class ConfidenceStage : IDisposable
                 : backboneFeatures?.Invoke() ?? FrozenBackbone(config, data, network, device, workers, cacheDirectory)).MoveToOuterDisposeScope();
         using var _ = features;
         using var labels = data.Train.Labels(device);
-        var training = ConfidenceTrainer.Train(features, labels, data.Train.ClassCount, config.Loss.Confidence, config.Seed);
+        var training = ConfidenceTrainer.Train(features, labels, data.Train.ClassCount, config.Loss.ConfidenceModule, config.Seed);
         var table = ConfidenceTable.Compute(training.Module, features);
         var truth = TrueLabels(data.Train);
         ConfidenceQuality? quality = null;

@@ -1,4 +1,5 @@
 using ResearchKit.Data;
+using ResearchKit.Losses;
 using ResearchKit.Metrics;
 using ResearchKit.Similarity;
 using ResearchKit.Training.Config;
@@ -17,12 +18,12 @@ namespace ResearchKit.Training.Engine;
 /// </summary>
 public sealed class TrainedRun : IDisposable
 {
-    private TrainedRun(string checkpoint, TrainingConfig config, TrainingData data, RunInputs inputs, BuiltObjective? loss, Device device)
+    private TrainedRun(string checkpoint, TrainingConfig config, TrainingData data, RunInputs inputs, ProxyObjectiveModule? loss, Device device)
     {
         (Checkpoint, Config, Data, Inputs, this.loss, Device) = (checkpoint, config, data, inputs, loss, device);
     }
 
-    private readonly BuiltObjective? loss;
+    private readonly ProxyObjectiveModule? loss;
 
     /// <summary>The checkpoint file loaded.</summary>
     public string Checkpoint { get; }
@@ -40,7 +41,7 @@ public sealed class TrainedRun : IDisposable
 
     /// <summary>The trained proxies of the run's training classes.</summary>
     /// <exception cref="InvalidOperationException">Loaded without the objective (<c>withLoss: false</c>).</exception>
-    public ProxySimilarity Proxies => loss?.Proxies
+    public ProxySimilarity Proxies => loss?.Head
         ?? throw new InvalidOperationException($"{Checkpoint} was loaded without its objective; load it with withLoss: true to read the proxies.");
 
     /// <summary>
@@ -73,7 +74,7 @@ public sealed class TrainedRun : IDisposable
         {
             var modules = new Dictionary<string, nn.Module> { ["model"] = inputs.Network };
             var loss = withLoss ? LossFactory.Create(config.Loss, data.Train.ClassCount, config.EmbeddingSize) : null;
-            if (loss is not null) modules["loss"] = loss.Module;
+            if (loss is not null) modules["loss"] = loss;
             foreach (var m in modules.Values) m.to(device);
             var restored = CheckpointStore.Load(path, new CheckpointTargets
             {

@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Text.Json;
 using ResearchKit.Data;
+using ResearchKit.Losses;
 using ResearchKit.Metrics;
 using ResearchKit.Training.Config;
 using ResearchKit.Training.Models;
@@ -14,7 +15,7 @@ namespace ResearchKit.Training.Engine;
 
 /// <summary>
 /// The training loop (Proxy-Anchor recipe, losses.md §1.2, with the CP objective): random batches → embedding network →
-/// <see cref="ResearchKit.Losses.IProxyObjective"/> → backward → clip by value → AdamW (proxies at 100× lr) → per-epoch schedule.
+/// <see cref="ResearchKit.Losses.ProxyObjectiveModule"/> → backward → clip by value → AdamW (proxies at 100× lr) → per-epoch schedule.
 /// Warm-up epochs train only head and proxies. Every epoch: deviation (Eq. 10) on the training set, metrics to the run
 /// folder, an atomic checkpoint (model, loss with its queue buffers, optimizer, torch RNG, sampler position); every
 /// <see cref="TrainingConfig.EvalEveryEpochs"/> epochs and at the end: retrieval metrics on the held-out classes.
@@ -114,7 +115,7 @@ public static class Trainer
                 $"label on top for {q.CleanLabelIsTop:P1} of {q.Clean} clean samples");
 
         var store = run.Checkpoints(cfg.KeepCheckpoints);
-        var modules = new Dictionary<string, nn.Module> { ["model"] = net, ["loss"] = loss.Module };
+        var modules = new Dictionary<string, nn.Module> { ["model"] = net, ["loss"] = loss };
 
         int startEpoch = 0;
         long step = 0;
@@ -151,7 +152,7 @@ public static class Trainer
         {
             Freezing.ApplyWarmup(net.Backbone, epoch, cfg.WarmupEpochs, cfg.BatchNormFreeze);
             Freezing.SetTrainMode(net, cfg.BatchNormFreeze);
-            loss.Module.train();
+            loss.train();
             int stepsPerEpoch = inputs.BatchesPerEpoch;
             progress.EpochStarted(epoch, cfg.Epochs, stepsPerEpoch);
             double lossSum = 0;
@@ -173,11 +174,11 @@ public static class Trainer
                     using var batch = batches.Current;
                     using var scope = NewDisposeScope();
                     setup.Optimizer.zero_grad();
-                    var output = loss.Compute(net.forward(batch.Images), batch.Labels, epoch, confidence?.Table.Rows(batch.Indices, device));
+                    var output = loss.call(net.forward(batch.Images), batch.Labels, new ObjectiveStep(epoch, confidence?.Table.Rows(batch.Indices, device)));
                     timer.Stop(Phase.Forward);
                     output.Total.backward();
                     Freezing.ClipGradValue(net.parameters(), cfg.GradClipValue);
-                    Freezing.ClipGradValue(loss.Module.parameters(), cfg.GradClipValue);
+                    Freezing.ClipGradValue(loss.parameters(), cfg.GradClipValue);
                     setup.Optimizer.step();
                     double value = output.TotalValue;
                     timer.Stop(Phase.Backward);
@@ -249,10 +250,10 @@ public static class Trainer
         return RetrievalEvaluator.Evaluate(embeddings, test.Labels(device), new RetrievalOptions { ComputeNmi = computeNmi }, device);
     }
 
-    private static DeviationResult Deviation(RunInputs inputs, BuiltObjective loss, TrainingData data, int batchSize, Device device)
+    private static DeviationResult Deviation(RunInputs inputs, ProxyObjectiveModule loss, TrainingData data, int batchSize, Device device)
     {
         using var scope = NewDisposeScope();
         var embeddings = inputs.Embed(test: false, batchSize);
-        return ProxyCenterDeviation.Compute(embeddings, data.Train.Labels(device), loss.Proxies.Proxies.detach(), loss.Proxies.ProxiesPerClass);
+        return ProxyCenterDeviation.Compute(embeddings, data.Train.Labels(device), loss.Head.Proxies.detach(), loss.Head.ProxiesPerClass);
     }
 }

@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Runtime.InteropServices;
 using ResearchKit.Data;
+using ResearchKit.Losses;
 using ResearchKit.Training.Config;
 using ResearchKit.Training.Models;
 using ResearchKit.Training.Optimization;
@@ -23,7 +24,7 @@ namespace ResearchKit.Training.Engine;
 /// <param name="Optimizer">AdamW over network and proxies.</param>
 /// <param name="Device">The device.</param>
 /// <param name="Workers">Decode workers.</param>
-public sealed record TrainingSetup(TrainingConfig Config, TrainingData Data, RunInputs Inputs, BuiltObjective Loss,
+public sealed record TrainingSetup(TrainingConfig Config, TrainingData Data, RunInputs Inputs, ProxyObjectiveModule Loss,
     OptimizerSetup Optimizer, Device Device, int Workers) : IDisposable
 {
     /// <summary>The trainable network (<see cref="RunInputs.Network"/>).</summary>
@@ -71,7 +72,7 @@ public sealed record TrainingSetup(TrainingConfig Config, TrainingData Data, Run
 
         sw.Restart();
         log($"building {config.Backbone} (D = {config.EmbeddingSize}{(config.PretrainedWeights is null ? ", random init" : $", weights {config.PretrainedWeights}")}) " +
-            $"and the {config.Loss.Base} loss{(config.Loss.CalibrateProxy ? " with CP" : "")} on {config.Device} …");
+            $"and the {config.Loss.Kind} loss{(config.Loss.CalibrateProxy ? " with CP" : "")} on {config.Device} …");
         int workers = config.Workers > 0 ? config.Workers : Environment.ProcessorCount;
         // Images, or cached outputs of a frozen pretrained front (extracted here on a cache miss); the network is what trains on them.
         var inputs = RunInputs.Create(config, data, device, workers, cacheDirectory, log);
@@ -81,11 +82,11 @@ public sealed record TrainingSetup(TrainingConfig Config, TrainingData Data, Run
             var loss = LossFactory.Create(config.Loss, data.Train.ClassCount, config.EmbeddingSize);
             if (config.BatchNormFreeze != BatchNormFreeze.None) Freezing.FreezeBatchNormAffine(net);
             net.to(device);
-            loss.Module.to(device);   // before the optimizer: .to() replaces parameter objects (platform.md §5.2)
+            loss.to(device);   // before the optimizer: .to() replaces parameter objects (platform.md §5.2)
             // Cached inputs went through the frozen front at extraction already; the forward check is for image inputs.
             if (config.CachedInput == CachedInput.Images) RequireForwardPass(net, data.TrainPipeline, config, spec, device);
-            var optimizer = OptimizerFactory.AdamW(ParameterGroups.From(net, loss.Module), config);
-            long parameters = net.parameters().Sum(p => p.numel()) + loss.Module.parameters().Sum(p => p.numel());
+            var optimizer = OptimizerFactory.AdamW(ParameterGroups.From(net, loss), config);
+            long parameters = net.parameters().Sum(p => p.numel()) + loss.parameters().Sum(p => p.numel());
             log($"  {parameters:N0} trainable-network and loss parameters, built in {sw.Elapsed.TotalSeconds:0.0} s");
             return new TrainingSetup(config, data, inputs, loss, optimizer, device, workers);
         }

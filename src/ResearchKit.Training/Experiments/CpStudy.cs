@@ -42,7 +42,8 @@ public static class CpStudy
         new("sg=own_class", "s^g added at the sample's own class only (not the paper's)", l => Cp(l, o => o with { CenterClasses = CenterClasses.OwnClass })),
         new("lambda=10", "λ = 10", l => Cp(l, o => o with { Lambda = 10 }), LambdaOnly: true),
         new("lambda=100", "λ = 100", l => Cp(l, o => o with { Lambda = 100 }), LambdaOnly: true),
-        new("pa_rescaled", "PA's α, δ rescaled to S's range [-2, 2]: α = 16, δ = 0.2", l => l with { ProxyAnchor = l.ProxyAnchor with { Alpha = 16, Margin = 0.2 } }),
+        new("pa_rescaled", "PA's α, δ rescaled to S's range [-2, 2]: α = 16, δ = 0.2 (rows of other losses keep theirs)",
+            l => l with { Base = l.Base is ProxyAnchorOptions pa ? pa with { Alpha = 16, Margin = 0.2 } : l.Base }),
     ];
 
     /// <summary>The five claims as experiments.</summary>
@@ -59,8 +60,8 @@ public static class CpStudy
     // The readings that change a K = 1 run.
     private static IEnumerable<CpReading> AtK1 => Readings.Where(r => !r.MultiProxyOnly);
 
-    private static TrainingConfig Base(TrainingConfig c, bool cp, int k = 1, BaseLossKind loss = BaseLossKind.ProxyAnchor, double lambda = 1) =>
-        c with { Loss = c.Loss with { Base = loss, CalibrateProxy = cp, ProxiesPerClass = k, Cp = c.Loss.Cp with { ProxiesPerClass = k, Lambda = lambda } } };
+    private static TrainingConfig Base(TrainingConfig c, bool cp, int k = 1, LossOptions? loss = null, double lambda = 1) =>
+        c with { Loss = c.Loss with { Base = loss ?? new ProxyAnchorOptions(), CalibrateProxy = cp, ProxiesPerClass = k, Cp = c.Loss.Cp with { ProxiesPerClass = k, Lambda = lambda } } };
 
     /// <summary>(i) Table I: PA ≤ PA + s^g ≤ PA + s^g + L_cal, L_cal bringing most of the gain (K = 1).</summary>
     public static Experiment TableI()
@@ -101,13 +102,13 @@ public static class CpStudy
     {
         var v = new List<ExperimentVariant>
         {
-            new("Proxy-NCA", (_, c) => Base(c, false, loss: BaseLossKind.ProxyNca)),
-            new("SoftTriple", (_, c) => Base(c, false, loss: BaseLossKind.SoftTriple)),
+            new("Proxy-NCA", (_, c) => Base(c, false, loss: new ProxyNcaOptions())),
+            new("SoftTriple", (_, c) => Base(c, false, loss: new SoftTripleOptions())),
         };
         foreach (var r in AtK1)
         {
-            v.Add(Row("CP+Proxy-NCA", r, (_, c) => Base(c, true, loss: BaseLossKind.ProxyNca)));
-            v.Add(Row("CP+SoftTriple", r, (_, c) => Base(c, true, loss: BaseLossKind.SoftTriple)));
+            v.Add(Row("CP+Proxy-NCA", r, (_, c) => Base(c, true, loss: new ProxyNcaOptions())));
+            v.Add(Row("CP+SoftTriple", r, (_, c) => Base(c, true, loss: new SoftTripleOptions())));
         }
         return new Experiment("study-iv", "claim (iv), Table IV: CP helps Proxy-NCA and SoftTriple under each reading (PA: study-i)", v, [R1, Map], PaperNumbers.None);
     }

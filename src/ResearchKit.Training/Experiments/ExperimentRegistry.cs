@@ -57,24 +57,45 @@ public static class ExperimentRegistry
         return new Experiment("table2", "proxies per class K = 1..5, with and without CP (PA base)", variants, [R1, R2, R4, Map], paper);
     }
 
-    /// <summary>Table IV (and III's MAP@R): CP + each base loss against the base loss (Proxy-NCA at D = 64 in the paper).</summary>
+    /// <summary>The losses of the paper's Table IV, in its order; <see cref="Table4"/> appends every other registered loss.</summary>
+    // A getter, not a stored field: All (declared above) builds Table4() during static initialization.
+    private static LossEntry[] PaperTable4Losses => [ProxyNcaLoss.Registration, SoftTripleLoss.Registration, ProxyAnchorLoss.Registration];
+
+    /// <summary>
+    /// The rows of <see cref="Table4"/>: the paper's losses, then every other registered loss that takes no confidences
+    /// (confidence-weighted losses are Table V's), by name, so a newly registered loss gets its rows without an edit here.
+    /// </summary>
+    public static IReadOnlyList<LossEntry> Table4Losses =>
+        [.. PaperTable4Losses, .. LossRegistry.Default.Entries.Where(e => !e.NeedsConfidences && !PaperTable4Losses.Contains(e))];
+
+    /// <summary>
+    /// Table IV (and III's MAP@R): CP + each base loss against the base loss (Proxy-NCA at D = 64 in the paper), one pair of
+    /// rows per loss of <see cref="Table4Losses"/>, named by the loss's display name and CP name (<c>Proxy Anchor</c>, <c>CP+PA</c>).
+    /// </summary>
     public static Experiment Table4()
     {
         var paper = new PaperNumbers();
-        // The paper's Proxy-NCA rows use D = 64; the other profiles keep their own D for every row.
-        static TrainingConfig Nca(ExperimentProfile p, TrainingConfig c, bool cp) => Loss(c with { EmbeddingSize = p.HasPaperNumbers ? 64 : c.EmbeddingSize },
-            l => l with { Base = BaseLossKind.ProxyNca, CalibrateProxy = cp });
-        // CP rows take the profile's CP settings (K = 3 as in the paper); the base-loss rows their single proxy.
-        static TrainingConfig Base(TrainingConfig c, BaseLossKind b, bool cp) => Loss(c, l => l with { Base = b, CalibrateProxy = cp });
-        ExperimentVariant nca = new("Proxy-NCA", (p, c) => Nca(p, c, false)), cpNca = new("CP+Proxy-NCA", (p, c) => Nca(p, c, true)),
-            st = new("SoftTriple", (_, c) => Base(c, BaseLossKind.SoftTriple, false)), cpSt = new("CP+SoftTriple", (_, c) => Base(c, BaseLossKind.SoftTriple, true)),
-            pa = new("Proxy Anchor", (_, c) => Base(c, BaseLossKind.ProxyAnchor, false)), cpPa = new("CP+PA", (_, c) => Base(c, BaseLossKind.ProxyAnchor, true));
+        // CP rows take the profile's CP settings (K = 3 as in the paper); the base-loss rows their single proxy. A profile's
+        // own options are kept for its own loss, every other loss takes its defaults. The paper's Proxy-NCA rows use D = 64;
+        // the other profiles keep their own D for every row.
+        static TrainingConfig LossRow(ExperimentProfile p, TrainingConfig c, LossEntry loss, bool cp) =>
+            Loss(c with { EmbeddingSize = p.HasPaperNumbers && loss == ProxyNcaLoss.Registration ? 64 : c.EmbeddingSize },
+                l => l with { Base = l.Base.GetType() == loss.OptionsType ? l.Base : loss.DefaultOptions, CalibrateProxy = cp });
+        var variants = Table4Losses.SelectMany(loss => new ExperimentVariant[]
+        {
+            new(loss.DisplayName, (p, c) => LossRow(p, c, loss, false)),
+            new(loss.CalibrateProxyName, (p, c) => LossRow(p, c, loss, true)),
+        }).ToList();
+        // The paper's numbers, attached to the rows of the losses it reports (the registry's display names are the paper's).
+        ExperimentVariant V(string name) => variants.Single(v => v.Name == name);
         void Row(ExperimentVariant v, double[] cub, double[] cars, double sop1)
         {
             paper.Add("cub", v, (R1, cub[0]), (R2, cub[1]), (R4, cub[2]), (R8, cub[3]));
             paper.Add("cars", v, (R1, cars[0]), (R2, cars[1]), (R4, cars[2]), (R8, cars[3]));
             paper.Add("sop", v, (R1, sop1));
         }
+        ExperimentVariant nca = V("Proxy-NCA"), cpNca = V("CP+Proxy-NCA"), st = V("SoftTriple"), cpSt = V("CP+SoftTriple"),
+            pa = V("Proxy Anchor"), cpPa = V("CP+PA");
         Row(nca, [49.2, 61.9, 67.9, 72.4], [73.2, 82.4, 86.4, 87.8], 73.7);
         Row(cpNca, [57.1, 67.3, 72.8, 79.9], [77.8, 86.1, 89.7, 90.8], 74.7);
         Row(st, [65.4, 76.4, 84.5, 90.4], [84.5, 90.7, 94.5, 96.9], 78.3);
@@ -85,8 +106,8 @@ public static class ExperimentRegistry
             paper.Add(ds, pa, (Map, paMap)).Add(ds, cpPa, (Map, cpMap));
         paper.Add("cub", nca, (Map, 23.85)).Add("cars", nca, (Map, 25.56)).Add("sop", nca, (Map, 47.22))
             .Add("cub", st, (Map, 25.64)).Add("cars", st, (Map, 26.06)).Add("sop", st, (Map, 47.35));
-        return new Experiment("table4", "CP + each base loss (Proxy-NCA, SoftTriple, Proxy Anchor) against the base loss",
-            [nca, cpNca, st, cpSt, pa, cpPa], [R1, R2, R4, R8, Map], paper, PaperDatasets: ["cub", "cars", "sop"]);
+        return new Experiment("table4", $"CP + each base loss ({string.Join(", ", Table4Losses.Select(l => l.DisplayName))}) against the base loss",
+            variants, [R1, R2, R4, R8, Map], paper, PaperDatasets: ["cub", "cars", "sop"]);
     }
 
     /// <summary>Table V: symmetric label noise 10/20/50 % — PA, CP+PA and Smooth Proxy Anchor.</summary>
@@ -95,11 +116,11 @@ public static class ExperimentRegistry
         var paper = new PaperNumbers();
         var variants = new List<ExperimentVariant>();
         double[] rates = [0.1, 0.2, 0.5];
-        (string Name, BaseLossKind Base, bool Cp, double[]? Cub, double[]? Cars)[] rows =
+        (string Name, LossOptions Base, bool Cp, double[]? Cub, double[]? Cars)[] rows =
         [
-            ("Proxy Anchor", BaseLossKind.ProxyAnchor, false, [66.1, 62.6, 57.4], [83.6, 79.1, 71.7]),
-            ("CP+PA", BaseLossKind.ProxyAnchor, true, [67.0, 64.0, 59.3], [85.1, 81.4, 73.6]),
-            ("Smooth Proxy Anchor", BaseLossKind.SmoothProxyAnchor, false, null, null),   // with its confidence module (LossConfig.Confidence)
+            ("Proxy Anchor", new ProxyAnchorOptions(), false, [66.1, 62.6, 57.4], [83.6, 79.1, 71.7]),
+            ("CP+PA", new ProxyAnchorOptions(), true, [67.0, 64.0, 59.3], [85.1, 81.4, 73.6]),
+            ("Smooth Proxy Anchor", new SmoothProxyAnchorOptions(), false, null, null),   // with its confidence module (LossConfig.Confidence)
         ];
         for (int i = 0; i < rates.Length; i++)
             foreach (var row in rows)

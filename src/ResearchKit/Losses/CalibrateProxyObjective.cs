@@ -15,7 +15,7 @@ namespace ResearchKit.Losses;
 /// Parts: the base loss's parts, <see cref="LossParts.Regularizer"/> (unweighted, when defined),
 /// <see cref="LossParts.ClassLoss"/> (L_cp) and <see cref="LossParts.Calibration"/> (L_cal, unweighted).
 /// </summary>
-public sealed class CalibrateProxyObjective : nn.Module, IProxyObjective
+public sealed class CalibrateProxyObjective : ProxyObjectiveModule
 {
     // One submodule holds the proxies (similarity.inner) and the queue (similarity.center).
     private readonly CalibratedSimilarity similarity;
@@ -35,8 +35,7 @@ public sealed class CalibrateProxyObjective : nn.Module, IProxyObjective
     {
         ArgumentNullException.ThrowIfNull(head);
         this.baseLoss = baseLoss ?? throw new ArgumentNullException(nameof(baseLoss));
-        Options = options ?? new CalibrateProxyOptions();
-        Validate(Options);
+        Options = (options ?? new CalibrateProxyOptions()).Validate();
         if (head.ProxiesPerClass != Options.ProxiesPerClass || head.Temperature != Options.Temperature)
             throw new ArgumentException(
                 $"expected a head with K = {Options.ProxiesPerClass}, T = {Options.Temperature} (the options) but got K = {head.ProxiesPerClass}, T = {head.Temperature}",
@@ -55,8 +54,7 @@ public sealed class CalibrateProxyObjective : nn.Module, IProxyObjective
         CalibrateProxyOptions? options = null, ProxyInit init = ProxyInit.KaimingNormalFanOut, IProxyRegularizer? regularizer = null,
         ScalarType dtype = ScalarType.Float32, Device? device = null, Generator? generator = null)
     {
-        options ??= new CalibrateProxyOptions();
-        Validate(options);
+        options = (options ?? new CalibrateProxyOptions()).Validate();
         var head = new ProxySimilarity(numClasses, embeddingSize, options.ProxiesPerClass, options.Temperature, init, dtype, device, generator);
         return new CalibrateProxyObjective(head, baseLoss, options, regularizer);
     }
@@ -64,8 +62,8 @@ public sealed class CalibrateProxyObjective : nn.Module, IProxyObjective
     /// <summary>The settings.</summary>
     public CalibrateProxyOptions Options { get; }
 
-    /// <summary>The proxy head (s^p).</summary>
-    public ProxySimilarity Head => (ProxySimilarity)similarity.Inner;
+    /// <inheritdoc/>
+    public override ProxySimilarity Head => similarity.Inner;
 
     /// <summary>The composite similarity head (s^p + s^g).</summary>
     public CalibratedSimilarity Similarity => similarity;
@@ -79,11 +77,12 @@ public sealed class CalibrateProxyObjective : nn.Module, IProxyObjective
     /// <summary>The calibration loss.</summary>
     public CalibrationLoss Calibration => calibration;
 
-    /// <inheritdoc/>
-    public IEnumerable<Parameter> ProxyParameters() => similarity.ProxyParameters();
-
-    /// <inheritdoc/>
-    public LossOutput Compute(Tensor embeddings, Tensor labels, int epoch) => Step(embeddings, labels, epoch).Loss;
+    /// <summary>The loss of a training step (<see cref="Step"/>'s <see cref="CalibrateProxyOutput.Loss"/>; the queue is updated).</summary>
+    public override LossOutput forward(Tensor embeddings, Tensor labels, ObjectiveStep step)
+    {
+        ArgumentNullException.ThrowIfNull(step);
+        return Step(embeddings, labels, step.Epoch, step.Confidences).Loss;
+    }
 
     /// <summary>
     /// One CP step: the loss with every piece, and the queue update (before or after the loss, per the options).
@@ -112,13 +111,7 @@ public sealed class CalibrateProxyObjective : nn.Module, IProxyObjective
         var baseOut = ObjectiveParts.Base(baseLoss, sim.Composite, y, confidences);
 
         var parts = baseOut.PartList.ToList();
-        var classLoss = baseOut.Total;
-        var r = regularizer?.Compute(head.Proxies, head.ProxiesPerClass);
-        if (r is not null)
-        {
-            parts.Add(new(LossParts.Regularizer, r));
-            if (regularizer!.Weight > 0) classLoss = classLoss + regularizer.Weight * r;
-        }
+        var classLoss = ObjectiveParts.AddRegularizer(baseOut.Total, regularizer, head, parts);
         parts.Add(new(LossParts.ClassLoss, classLoss));
 
         var cal = sim.QueueActive
@@ -130,26 +123,6 @@ public sealed class CalibrateProxyObjective : nn.Module, IProxyObjective
 
         if (Options.EnqueueOrder == EnqueueOrder.AfterLoss) Center.EnqueueNormalized(Normalized(), y);
         return new CalibrateProxyOutput(new LossOutput(total, parts, baseOut.Diagnostics.ToList()), baseOut, sim, cal, queueCounts);
-    }
-
-    private static void Validate(CalibrateProxyOptions o)
-    {
-        ArgumentNullException.ThrowIfNull(o);
-        Guard.NonNegative(o.Lambda, nameof(CalibrateProxyOptions.Lambda));
-        if (o.StartEpoch < 0)
-            throw new ArgumentOutOfRangeException(nameof(CalibrateProxyOptions.StartEpoch), o.StartEpoch, "expected an epoch >= 0");
-        Guard.AtLeastOne(o.QueuePerClass, nameof(CalibrateProxyOptions.QueuePerClass));
-        Guard.AtLeastOne(o.ProxiesPerClass, nameof(CalibrateProxyOptions.ProxiesPerClass));
-        Guard.Positive(o.Temperature, nameof(CalibrateProxyOptions.Temperature));
-        Guard.Defined(o.Composite, nameof(CalibrateProxyOptions.Composite));
-        Guard.Defined(o.CenterSimilarity, nameof(CalibrateProxyOptions.CenterSimilarity));
-        Guard.NonNegative(o.CenterWeight, nameof(CalibrateProxyOptions.CenterWeight));
-        Guard.Defined(o.CenterClasses, nameof(CalibrateProxyOptions.CenterClasses));
-        Guard.Defined(o.CalibrationReduction, nameof(CalibrateProxyOptions.CalibrationReduction));
-        Guard.Defined(o.CalibrationProxies, nameof(CalibrateProxyOptions.CalibrationProxies));
-        Guard.Defined(o.CalibrationClasses, nameof(CalibrateProxyOptions.CalibrationClasses));
-        Guard.Defined(o.MultiProxyCalibration, nameof(CalibrateProxyOptions.MultiProxyCalibration));
-        Guard.Defined(o.EnqueueOrder, nameof(CalibrateProxyOptions.EnqueueOrder));
     }
 }
 

@@ -1,3 +1,4 @@
+using ResearchKit.Internal;
 using ResearchKit.Similarity;
 
 namespace ResearchKit.Losses;
@@ -84,4 +85,26 @@ public sealed record CalibrateProxyOptions
     public MultiProxyCalibration MultiProxyCalibration { get; init; } = MultiProxyCalibration.AllPairs;
     /// <summary>Queue timing within a step.</summary>
     public EnqueueOrder EnqueueOrder { get; init; } = EnqueueOrder.AfterLoss;
+
+    /// <summary>Checks every field; the <see cref="ArgumentException"/> names the first bad one (its property name).</summary>
+    /// <returns>These options, for chaining.</returns>
+    public CalibrateProxyOptions Validate()
+    {
+        Guard.NonNegative(Lambda, nameof(CalibrateProxyOptions.Lambda));
+        if (StartEpoch < 0)
+            throw new ArgumentOutOfRangeException(nameof(CalibrateProxyOptions.StartEpoch), StartEpoch, "expected an epoch >= 0");
+        Guard.AtLeastOne(QueuePerClass, nameof(CalibrateProxyOptions.QueuePerClass));
+        Guard.AtLeastOne(ProxiesPerClass, nameof(CalibrateProxyOptions.ProxiesPerClass));
+        Guard.Positive(Temperature, nameof(CalibrateProxyOptions.Temperature));
+        Guard.Defined(Composite, nameof(CalibrateProxyOptions.Composite));
+        Guard.Defined(CenterSimilarity, nameof(CalibrateProxyOptions.CenterSimilarity));
+        Guard.NonNegative(CenterWeight, nameof(CalibrateProxyOptions.CenterWeight));
+        Guard.Defined(CenterClasses, nameof(CalibrateProxyOptions.CenterClasses));
+        Guard.Defined(CalibrationReduction, nameof(CalibrateProxyOptions.CalibrationReduction));
+        Guard.Defined(CalibrationProxies, nameof(CalibrateProxyOptions.CalibrationProxies));
+        Guard.Defined(CalibrationClasses, nameof(CalibrateProxyOptions.CalibrationClasses));
+        Guard.Defined(MultiProxyCalibration, nameof(CalibrateProxyOptions.MultiProxyCalibration));
+        Guard.Defined(EnqueueOrder, nameof(CalibrateProxyOptions.EnqueueOrder));
+        return this;
+    }
 }

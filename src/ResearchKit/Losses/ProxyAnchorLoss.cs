@@ -5,7 +5,7 @@ using static TorchSharp.torch;
 namespace ResearchKit.Losses;
 
 /// <summary>Proxy Anchor hyperparameters (losses.md §1.2): α = 32, δ = 0.1.</summary>
-public sealed record ProxyAnchorOptions
+public sealed record ProxyAnchorOptions : LossOptions
 {
     /// <summary>α, the scale (&gt; 0).</summary>
     public double Alpha { get; init; } = 32;
@@ -28,6 +28,11 @@ public sealed class ProxyAnchorLoss : ClassSimilarityLoss
         Guard.Positive(Options.Alpha, nameof(ProxyAnchorOptions.Alpha));
         Guard.FiniteValue(Options.Margin, nameof(ProxyAnchorOptions.Margin));
     }
+
+    /// <summary>Registry entry <c>proxyAnchor</c>: Kaiming-normal proxies (losses.md §1.2), the run's K and T.</summary>
+    [RegisteredLoss]
+    public static LossEntry Registration { get; } =
+        LossEntry.Create<ProxyAnchorOptions>("proxyAnchor", "Proxy Anchor", (o, _) => new ProxyAnchorLoss(o), abbreviation: "PA");
 
     /// <summary>The hyperparameters.</summary>
     public ProxyAnchorOptions Options { get; }

@@ -1,4 +1,5 @@
 using ResearchKit.Internal;
+using ResearchKit.Similarity;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -8,12 +9,17 @@ namespace ResearchKit.Losses;
 /// Proxy-NCA hyperparameters on a cosine-like S: logits t·S. Defaults are PML's <c>ProxyNCALoss(softmax_scale = 1)</c>:
 /// t = 2, positive included (softmax cross-entropy). See the factories on <see cref="ProxyNcaLoss"/> for the other forms.
 /// </summary>
-public sealed record ProxyNcaOptions
+public sealed record ProxyNcaOptions : LossOptions
 {
     /// <summary>t, the scale of S in the logits (&gt; 0).</summary>
     public double Scale { get; init; } = 2;
     /// <summary>Whether the positive class is in the denominator (CP switch <c>nca_include_positive</c>).</summary>
     public bool IncludePositive { get; init; } = true;
+    /// <summary>
+    /// CP switch <c>nca_include_positive</c> (losses.md §5.9, §5.14): <see cref="IncludePositive"/> when the loss runs inside
+    /// the Calibrate Proxy structure. Primary <c>false</c>, as CP's Eq. (8) text reads; the plain Proxy-NCA keeps PML's form.
+    /// </summary>
+    public bool CpIncludePositive { get; init; }
 }
 
 /// <summary>
@@ -45,6 +51,15 @@ public sealed class ProxyNcaLoss : ClassSimilarityLoss
     /// <summary>CP + Proxy-NCA (Eq. 8): scale t on the composite S, positive excluded unless <paramref name="includePositive"/>.</summary>
     public static ProxyNcaLoss CalibrateProxy(double scale, bool includePositive = false) =>
         new(new ProxyNcaOptions { Scale = scale, IncludePositive = includePositive });
+
+    /// <summary>
+    /// Registry entry <c>proxyNca</c>: PML's standard-normal proxies (losses.md §2.2), the run's K and T; inside CP the
+    /// positive class follows <see cref="ProxyNcaOptions.CpIncludePositive"/>.
+    /// </summary>
+    [RegisteredLoss]
+    public static LossEntry Registration { get; } = LossEntry.Create<ProxyNcaOptions>("proxyNca", "Proxy-NCA",
+        (o, cp) => new ProxyNcaLoss(cp ? o with { IncludePositive = o.CpIncludePositive } : o),
+        head: _ => new ProxyHeadDefaults(ProxyInit.StandardNormal));
 
     /// <summary>The hyperparameters.</summary>
     public ProxyNcaOptions Options { get; }

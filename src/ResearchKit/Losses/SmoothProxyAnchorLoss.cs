@@ -17,7 +17,7 @@ public enum PositiveRule
 /// Smooth Proxy-Anchor hyperparameters (a reconstruction, losses.md §7; μ, β, θ are unknown in the paper, these are the
 /// golden file's values): α = 32, δ = 0.1, μ = 0.5, β = 10, θ = 0.5.
 /// </summary>
-public sealed record SmoothProxyAnchorOptions
+public sealed record SmoothProxyAnchorOptions : LossOptions
 {
     /// <summary>α (&gt; 0).</summary>
     public double Alpha { get; init; } = 32;
@@ -54,6 +54,14 @@ public sealed class SmoothProxyAnchorLoss : ClassSimilarityLoss, IConfidenceWeig
         Guard.FiniteValue(Options.Theta, nameof(SmoothProxyAnchorOptions.Theta));
         Guard.Defined(Options.PositiveRule, nameof(SmoothProxyAnchorOptions.PositiveRule));
     }
+
+    /// <summary>
+    /// Registry entry <c>smoothProxyAnchor</c>: Kaiming-normal proxies, the run's K and T; training supplies the
+    /// per-sample class confidences (from a confidence module, losses.md §7).
+    /// </summary>
+    [RegisteredLoss]
+    public static LossEntry Registration { get; } = LossEntry.Create<SmoothProxyAnchorOptions>("smoothProxyAnchor", "Smooth Proxy Anchor",
+        (o, _) => new SmoothProxyAnchorLoss(o), needsConfidences: true);
 
     /// <summary>The hyperparameters.</summary>
     public SmoothProxyAnchorOptions Options { get; }

@@ -10,7 +10,7 @@ namespace ResearchKit.Losses;
 /// The loss uses <see cref="La"/> and <see cref="Margin"/>; γ and K belong to the head
 /// (<see cref="CreateHead"/>), τ to the regulariser (<see cref="CreateRegularizer"/>).
 /// </summary>
-public sealed record SoftTripleOptions
+public sealed record SoftTripleOptions : LossOptions
 {
     /// <summary>λ, the scale of the logits (&gt; 0).</summary>
     public double La { get; init; } = 20;
@@ -50,6 +50,16 @@ public sealed class SoftTripleLoss : ClassSimilarityLoss
         Guard.AtLeastOne(Options.CentersPerClass, nameof(SoftTripleOptions.CentersPerClass));
     }
 
+    /// <summary>
+    /// Registry entry <c>softTriple</c>: its own head (K = <see cref="SoftTripleOptions.CentersPerClass"/> centres,
+    /// T = γ, kaiming-uniform init) with or without CP, and the τ centre regulariser.
+    /// </summary>
+    [RegisteredLoss]
+    public static LossEntry Registration { get; } = LossEntry.Create<SoftTripleOptions>("softTriple", "SoftTriple",
+        (o, _) => new SoftTripleLoss(o),
+        head: o => new ProxyHeadDefaults(ProxyInit.SoftTripleUniform, o.CentersPerClass, o.Gamma),
+        regularizer: o => o.CreateRegularizer());
+
     /// <summary>The hyperparameters.</summary>
     public SoftTripleOptions Options { get; }
 
@@ -57,15 +67,6 @@ public sealed class SoftTripleLoss : ClassSimilarityLoss
     public override string Name => "soft_triple";
 
     /// <inheritdoc/>
-    protected override LossOutput ComputeCore(Tensor similarity, Tensor labels)
-    {
-        var positive = TensorMath.OneHotMask(labels, similarity.shape[1]);
-        var logits = (similarity - positive.to_type(similarity.dtype) * Options.Margin) * Options.La;
-        // CE_i = log(1 + Σ_{j≠y} e^{l_j − l_y}): the log1p form keeps tiny losses precise in float32.
-        var relative = logits - logits.gather(1, labels.unsqueeze(1));
-        var perSample = TensorMath.LogOnePlusSumExp(relative, positive.logical_not(), 1);
-        var loss = perSample.mean();
-        return new LossOutput(loss, new[] { Part(LossParts.CrossEntropy, loss) },
-            new[] { Part(LossDiagnostics.PerSampleLoss, perSample.detach()) });
-    }
+    protected override LossOutput ComputeCore(Tensor similarity, Tensor labels) =>
+        MarginSoftmax.Output(similarity, labels, Options.La, Options.Margin);
 }

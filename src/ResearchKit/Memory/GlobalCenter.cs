@@ -97,7 +97,8 @@ public sealed class GlobalCenter : nn.Module, IStateLoadObserver
     {
         using var scope = NewDisposeScope();
         var stats = Statistics();
-        var n = counts.clamp_min(1).to_type(ScalarType.Float64).unsqueeze(1);
+        using var one = 1L.ToScalar();   // rooted: an implicit Scalar can be finalised while libtorch reads it (a resumed trainer test hit it here)
+        var n = counts.clamp_min(one).to_type(ScalarType.Float64).unsqueeze(1);
         return (stats.Sums / n).to_type(entries.dtype).MoveToOuterDisposeScope();
     }
 
@@ -109,8 +110,10 @@ public sealed class GlobalCenter : nn.Module, IStateLoadObserver
     {
         using var scope = NewDisposeScope();
         var stats = Statistics();
-        var n = counts.clamp_min(1).to_type(ScalarType.Float64);
-        var spread = (stats.SquaredNorms() - stats.Sums.square().sum(1) / n).clamp_min(0);
+        using var one = 1L.ToScalar();   // rooted Scalars (docs/torchsharp-scalar-race.md)
+        using var zero = 0.0.ToScalar();
+        var n = counts.clamp_min(one).to_type(ScalarType.Float64);
+        var spread = (stats.SquaredNorms() - stats.Sums.square().sum(1) / n).clamp_min(zero);
         return spread.to_type(entries.dtype).MoveToOuterDisposeScope();
     }
 

@@ -7,25 +7,25 @@ using static TorchSharp.torch;
 namespace ResearchKit.Similarity;
 
 /// <summary>
-/// The CP composite similarity (Eq. 2–3): an inner head's s^p plus the sample–global-center similarity s^g, for the
+/// The CP composite similarity (Eq. 2–3): a proxy head's s^p (Eq. 5) plus the sample–global-center similarity s^g, for the
 /// classes whose queue is used, i.e. the queue is active (epoch ≥ start epoch) and the class queue is non-empty.
 /// Every other class keeps S = s^p (not halved in <see cref="CompositeMode.Mean"/>). The queue gets no gradient.
 /// </summary>
 public sealed class CalibratedSimilarity : ClassSimilarityHead
 {
     // Submodules (registered): the inner head's proxies and the queue buffers appear in state_dict.
-    private readonly ClassSimilarityHead inner;
+    private readonly ProxySimilarity inner;
     private readonly GlobalCenter center;
 
     /// <summary>Wraps <paramref name="inner"/> with the queue <paramref name="center"/>.</summary>
-    /// <param name="inner">Any head producing s^p (N x C).</param>
+    /// <param name="inner">The proxy head producing s^p (N x C).</param>
     /// <param name="center">The global center; same C and D as the inner head.</param>
     /// <param name="startEpoch">E_s (0-based): the queue is used from this epoch on (default 12).</param>
     /// <param name="composite">Eq. 2 combination.</param>
     /// <param name="centerSimilarity">Eq. 3 form of s^g.</param>
     /// <param name="centerWeight">β in S = s^p + β·s^g (1 in the paper; ≥ 0).</param>
     /// <param name="centerClasses">Which classes of a sample get s^g (all used classes, or its own class only).</param>
-    public CalibratedSimilarity(ClassSimilarityHead inner, GlobalCenter center, int startEpoch = 12,
+    public CalibratedSimilarity(ProxySimilarity inner, GlobalCenter center, int startEpoch = 12,
         CompositeMode composite = CompositeMode.Sum, CenterSimilarityMode centerSimilarity = CenterSimilarityMode.MeanCos,
         double centerWeight = 1, CenterClasses centerClasses = CenterClasses.All)
         : base(nameof(CalibratedSimilarity))
@@ -46,8 +46,8 @@ public sealed class CalibratedSimilarity : ClassSimilarityHead
         RegisterComponents();
     }
 
-    /// <summary>The head that produces s^p.</summary>
-    public ClassSimilarityHead Inner => inner;
+    /// <summary>The proxy head that produces s^p.</summary>
+    public ProxySimilarity Inner => inner;
 
     /// <summary>The global center.</summary>
     public GlobalCenter Center => center;
@@ -67,9 +67,6 @@ public sealed class CalibratedSimilarity : ClassSimilarityHead
     /// <summary>Which classes of a sample get s^g.</summary>
     public CenterClasses CenterClasses { get; }
 
-    /// <summary>The current epoch, used by <see cref="forward"/> (set it from the training loop).</summary>
-    public int Epoch { get; set; }
-
     /// <summary>Whether the queue is used in <paramref name="epoch"/> (epoch ≥ start epoch).</summary>
     public bool IsActive(int epoch) => epoch >= StartEpoch;
 
@@ -82,9 +79,12 @@ public sealed class CalibratedSimilarity : ClassSimilarityHead
     /// <inheritdoc/>
     public override IEnumerable<Parameter> ProxyParameters() => inner.ProxyParameters();
 
-    /// <summary>S (N x C) at the current <see cref="Epoch"/>.</summary>
+    /// <summary>
+    /// S (N x C) with the queue in use, i.e. the similarity of every epoch from the start epoch on (for inspection and
+    /// retrieval against the composite centre). A training step's S depends on its epoch: <see cref="Compute"/>.
+    /// </summary>
     /// <exception cref="InvalidOperationException"><see cref="Similarity.CenterClasses.OwnClass"/>, which needs labels (use <see cref="Compute"/>).</exception>
-    public override Tensor forward(Tensor embeddings) => Compute(embeddings, Epoch).Composite;
+    public override Tensor forward(Tensor embeddings) => Compute(embeddings, StartEpoch).Composite;
 
     /// <summary>S together with its pieces, at <paramref name="epoch"/>; <paramref name="labels"/> (N) are needed for
     /// <see cref="Similarity.CenterClasses.OwnClass"/> only.</summary>
@@ -93,31 +93,24 @@ public sealed class CalibratedSimilarity : ClassSimilarityHead
     {
         ArgumentNullException.ThrowIfNull(embeddings);
         if (labels is not null) labels = Guard.Labels(labels, embeddings.shape[0], NumClasses, nameof(labels));
-        if (inner is ProxySimilarity proxyHead)
-        {
-            proxyHead.CheckEmbeddings(embeddings, nameof(embeddings));
-            Guard.SameDevice(embeddings, center.Entries, nameof(embeddings), "the queue");
-            return ComputeChecked(embeddings, TensorMath.InverseNorm(embeddings), epoch, labels);
-        }
+        inner.CheckEmbeddings(embeddings, nameof(embeddings));
         Guard.SameDevice(embeddings, center.Entries, nameof(embeddings), "the queue");
-        return ComputeChecked(embeddings, null, epoch, labels);
+        return ComputeChecked(embeddings, TensorMath.InverseNorm(embeddings), epoch, labels);
     }
 
     /// <summary>
-    /// <see cref="Compute"/> on validated embeddings; <paramref name="inverseNorm"/> (1/||x|| per row) is reused when given,
-    /// so a training step computes it once.
+    /// <see cref="Compute"/> on validated embeddings; <paramref name="inverseNorm"/> (1/||x|| per row) is shared by s^p,
+    /// s^g and the queue update, so a training step computes it once.
     /// </summary>
-    internal CalibratedSimilarityOutput ComputeChecked(Tensor embeddings, Tensor? inverseNorm, int epoch, Tensor? labels = null)
+    internal CalibratedSimilarityOutput ComputeChecked(Tensor embeddings, Tensor inverseNorm, int epoch, Tensor? labels = null)
     {
-        var sp = inverseNorm is not null && inner is ProxySimilarity proxyHead
-            ? proxyHead.FromEmbeddings(embeddings, inverseNorm)
-            : inner.call(embeddings);   // any other head validates its own input
+        var sp = inner.FromEmbeddings(embeddings, inverseNorm);
         if (!IsActive(epoch))
             return new CalibratedSimilarityOutput(sp, sp, null, zeros(NumClasses, ScalarType.Bool, sp.device), false, null);
 
         var means = center.Means();
         var used = center.NonEmpty();
-        var sg = CenterSimilarityFromMeans(embeddings, inverseNorm ?? TensorMath.InverseNorm(embeddings), means);
+        var sg = CenterSimilarityFromMeans(embeddings, inverseNorm, means);
         var composite = CenterClasses == CenterClasses.All && CenterWeight == 1 && CenterSimilarity != CenterSimilarityMode.CenteredCos
             ? Composite switch
             {

@@ -57,22 +57,14 @@ public class BadInputTests
         Assert.Equal("head", Param(() => new CalibrateProxyObjective(new ProxySimilarity(4, 8, 2), new ProxyAnchorLoss())));   // K 2 ≠ options' 3
     }
 
-    public static TheoryData<string> Losses => new() { "pa", "nca", "softtriple", "smooth_pa" };
-
-    private static IClassSimilarityLoss Make(string name) => name switch
-    {
-        "pa" => new ProxyAnchorLoss(),
-        "nca" => ProxyNcaLoss.Original(),
-        "softtriple" => new SoftTripleLoss(),
-        _ => new SmoothProxyAnchorLoss(),
-    };
+    public static TheoryData<string> Losses => RegisteredLosses.Ids;
 
     [Theory]
     [MemberData(nameof(Losses))]
     public void Losses_reject_bad_similarities_and_labels(string name)
     {
         using var scope = NewDisposeScope();
-        var loss = Make(name);
+        var loss = RegisteredLosses.Cases[name].Loss();
         var s = rand(6, 4) * 2 - 1;
         var y = tensor(new long[] { 0, 1, 2, 3, 0, 1 });
         Assert.Equal("labels", Param(() => loss.Compute(s, tensor(new long[] { 0, 1, 2, 4, 0, 1 }))));   // out of range
@@ -83,6 +75,9 @@ public class BadInputTests
         Assert.Equal("similarity", Param(() => loss.Compute(s.view(-1), y)));
         Assert.Equal("similarity", Param(() => loss.Compute(zeros(0, 4), tensor(Array.Empty<long>()))));
         Assert.Equal("similarity", Param(() => loss.Compute(WithValue(s, float.NaN), y)));
+        Assert.Equal("similarity", Param(() => loss.Compute(WithValue(s, float.PositiveInfinity), y)));
+        Assert.Equal("similarity", Param(() => loss.Compute(WithValue(s, float.NegativeInfinity), y)));
+        Assert.Equal("similarity", Param(() => loss.Compute(zeros(6, 0), y)));                            // C = 0
         // int32 labels are accepted.
         Assert.True(double.IsFinite(loss.Compute(s, y.to_type(ScalarType.Int32)).Total.item<float>()));
     }

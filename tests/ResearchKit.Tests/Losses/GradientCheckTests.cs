@@ -6,7 +6,10 @@ using static TorchSharp.torch;
 
 namespace ResearchKit.Tests.Losses;
 
-/// <summary>Finite-difference gradient checks (float64, random inputs) for every loss and head.</summary>
+/// <summary>
+/// Finite-difference gradient checks (float64, random inputs) for every head and for every loss of
+/// <see cref="RegisteredLosses"/>, alone and inside the CP structure: a newly registered loss is checked without a test edit.
+/// </summary>
 public class GradientCheckTests
 {
     private const int C = 4, D = 5, N = 7;
@@ -22,33 +25,43 @@ public class GradientCheckTests
     private static ProxySimilarity Head(Generator g, int k, double t = 1.0) =>
         new(randn(new long[] { C * k, D }, ScalarType.Float64, generator: g), k, t);
 
-    public static TheoryData<string> BaseLosses => new() { "pa", "nca_include", "nca_exclude", "softtriple", "smooth_pa", "smooth_pa_labels" };
-
-    private static IClassSimilarityLoss MakeLoss(string name) => name switch
-    {
-        "pa" => new ProxyAnchorLoss(),
-        "nca_include" => ProxyNcaLoss.Pml(3),
-        "nca_exclude" => ProxyNcaLoss.CalibrateProxy(8),
-        "softtriple" => new SoftTripleLoss(),
-        "smooth_pa" => new SmoothProxyAnchorLoss(),
-        "smooth_pa_labels" => new SmoothProxyAnchorLoss(new SmoothProxyAnchorOptions { PositiveRule = PositiveRule.LabelAndConfidence }),
-        _ => throw new ArgumentOutOfRangeException(nameof(name)),
-    };
+    public static TheoryData<string> Losses => RegisteredLosses.Ids;
 
     [Theory]
-    [MemberData(nameof(BaseLosses))]
-    public void Base_loss_on_a_multi_proxy_head_has_correct_gradients(string lossName)
+    [MemberData(nameof(Losses))]
+    public void Base_loss_on_a_multi_proxy_head_has_correct_gradients(string lossCase)
     {
         using var scope = NewDisposeScope();
         var g = new Generator(11);
         var (x, y) = Batch(g);
-        var head = Head(g, k: 2, t: lossName == "softtriple" ? 0.1 : 1.0);
-        var loss = MakeLoss(lossName);
-        var confidences = rand(new long[] { N, C }, ScalarType.Float64, generator: g);
-        Func<Tensor> f = loss is SmoothProxyAnchorLoss spa
-            ? () => spa.Compute(head.call(x), y, confidences).Total
-            : () => loss.Compute(head.call(x), y).Total;
-        GradCheck.Check(f, new Tensor[] { x, head.Proxies }, lossName);
+        var loss = RegisteredLosses.Cases[lossCase];
+        var objective = loss.Plain(loss.Head(C, D, k: 2, g));   // with the loss's regulariser, if any
+        var step = new ObjectiveStep(0, loss.Confidences(N, C, g));
+        GradCheck.Check(() => objective.call(x, y, step).Total, new Tensor[] { x, objective.Head.Proxies }, lossCase);
+    }
+
+    [Theory]
+    [MemberData(nameof(Losses))]
+    public void Loss_inside_calibrate_proxy_has_correct_gradients(string lossCase)
+    {
+        using var scope = NewDisposeScope();
+        var g = new Generator(16);
+        var (x, y) = Batch(g);
+        var loss = RegisteredLosses.Cases[lossCase];
+        var objective = loss.Cp(loss.Head(C, D, k: 2, g), new CalibrateProxyOptions { QueuePerClass = 3, StartEpoch = 2 });
+        var step = new ObjectiveStep(5, loss.Confidences(N, C, g));
+        GradCheckFromQueue(objective, PartlyFilledCenter(g), () => objective.call(x, y, step).Total, x, $"CP + {lossCase}");
+    }
+
+    // Each evaluation starts from the same queue (a step enqueues its batch).
+    private static void GradCheckFromQueue(CalibrateProxyObjective objective, GlobalCenter filled, Func<Tensor> loss, Tensor x, string what)
+    {
+        var (e0, c0, h0) = (filled.Entries.clone(), filled.Counts.clone(), filled.Heads.clone());
+        GradCheck.Check(() =>
+        {
+            objective.Center.Restore(e0, c0, h0);
+            return loss();
+        }, new Tensor[] { x, objective.Head.Proxies }, what);
     }
 
     [Fact]
@@ -99,15 +112,15 @@ public class GradientCheckTests
 
     public static TheoryData<string, string, string> ObjectiveVariants => new()
     {
-        { "pa", "sum", "mean_cos" },
-        { "pa", "mean", "cos_to_mean" },
-        { "nca_exclude", "sum", "cos_to_mean" },
-        { "softtriple", "sum", "mean_cos" },
+        { "proxyAnchor", "sum", "mean_cos" },
+        { "proxyAnchor", "mean", "cos_to_mean" },
+        { "proxyNca", "sum", "cos_to_mean" },   // inside CP the positive is excluded (CP Eq. 8)
+        { "softTriple", "sum", "mean_cos" },
         // Readings that are not the paper's (issue 13): centred s^g, β = 0.25, own class only.
-        { "pa", "sum", "centered_cos" },
-        { "pa", "sum", "beta_0.25" },
-        { "pa", "mean", "own_class" },
-        { "pa", "sum", "centered_cos+own_class+beta_0.25" },
+        { "proxyAnchor", "sum", "centered_cos" },
+        { "proxyAnchor", "sum", "beta_0.25" },
+        { "proxyAnchor", "mean", "own_class" },
+        { "proxyAnchor", "sum", "centered_cos+own_class+beta_0.25" },
     };
 
     [Theory]
@@ -117,26 +130,18 @@ public class GradientCheckTests
         using var scope = NewDisposeScope();
         var g = new Generator(15);
         var (x, y) = Batch(g);
-        bool st = lossName == "softtriple";
+        var loss = RegisteredLosses.Cases[lossName];
         var options = new CalibrateProxyOptions
         {
-            QueuePerClass = 3, StartEpoch = 2, Temperature = st ? 0.1 : 1.0,
+            QueuePerClass = 3, StartEpoch = 2,
             Composite = composite == "mean" ? CompositeMode.Mean : CompositeMode.Sum,
             CenterSimilarity = sg == "cos_to_mean" ? CenterSimilarityMode.CosToMean
                 : sg.Contains("centered_cos") ? CenterSimilarityMode.CenteredCos : CenterSimilarityMode.MeanCos,
             CenterWeight = sg.Contains("beta_0.25") ? 0.25 : 1,
             CenterClasses = sg.Contains("own_class") ? CenterClasses.OwnClass : CenterClasses.All,
         };
-        var objective = new CalibrateProxyObjective(Head(g, 3, options.Temperature), MakeLoss(lossName), options,
-            st ? new SoftTripleRegularizer(0.2) : null);
-        var filled = PartlyFilledCenter(g);
-        var (e0, c0, h0) = (filled.Entries.clone(), filled.Counts.clone(), filled.Heads.clone());
-        Func<Tensor> f = () =>
-        {
-            objective.Center.Restore(e0, c0, h0);   // Step enqueues; start every evaluation from the same queue
-            return objective.Step(x, y, epoch: 5).Loss.Total;
-        };
-        GradCheck.Check(f, new Tensor[] { x, objective.Head.Proxies }, $"CP {lossName}/{composite}/{sg}");
+        var objective = loss.Cp(loss.Head(C, D, k: 3, g), options);
+        GradCheckFromQueue(objective, PartlyFilledCenter(g), () => objective.Step(x, y, epoch: 5).Loss.Total, x, $"CP {lossName}/{composite}/{sg}");
     }
 
     /// <summary>Queues of 3 slots: class 0 full, class 1 one entry, class 2 empty, class 3 two entries.</summary>

@@ -26,7 +26,7 @@ public class ProxyObjectiveTests
         var head = new ProxySimilarity(GoldenJson.Tensor(c.Inputs.GetProperty("proxies"), dtype), options.CentersPerClass, options.Gamma);
         var objective = new ProxyObjective(head, new SoftTripleLoss(options), options.CreateRegularizer());
         var x = GoldenJson.Tensor(c.Inputs.GetProperty("embeddings"), dtype).requires_grad_(true);
-        var output = objective.Compute(x, GoldenJson.Labels(c.Inputs.GetProperty("labels")));
+        var output = objective.call(x, GoldenJson.Labels(c.Inputs.GetProperty("labels")), ObjectiveStep.First);
         output.Total.backward();
 
         var e = c.Expected;
@@ -38,12 +38,22 @@ public class ProxyObjectiveTests
         Assert.Same(head.Proxies, objective.ProxyParameters().Single());
     }
 
+    // A regulariser needs proxies: ProxyObjective takes a ProxySimilarity head, so a CalibratedSimilarity cannot be passed
+    // (a compile-time check now; the former run-time test of that is gone).
     [Fact]
-    public void A_regularizer_needs_a_proxy_head()
+    public void The_one_step_call_passes_confidences_only_to_a_loss_that_takes_them_and_rejects_a_negative_epoch()
     {
         using var scope = NewDisposeScope();
-        var calibrated = new CalibratedSimilarity(new ProxySimilarity(3, 4, 2), new ResearchKit.Memory.GlobalCenter(3, 2, 4));
-        Assert.Equal("regularizer", Assert.ThrowsAny<ArgumentException>(() =>
-            new ProxyObjective(calibrated, new SoftTripleLoss(), new SoftTripleRegularizer())).ParamName);
+        var x = randn(4, 5);
+        var y = tensor(new long[] { 0, 1, 2, 0 });
+        var conf = full(4, 3, 0.9f);
+        var plain = new ProxyObjective(new ProxySimilarity(3, 5), new ProxyAnchorLoss());
+        Assert.Equal("confidences", Assert.ThrowsAny<ArgumentException>(() => plain.call(x, y, new ObjectiveStep(0, conf))).ParamName);
+        Assert.Equal("epoch", Assert.ThrowsAny<ArgumentException>(() => plain.call(x, y, new ObjectiveStep(-1))).ParamName);
+        var smooth = new ProxyObjective(new ProxySimilarity(3, 5), new SmoothProxyAnchorLoss());
+        var withConf = smooth.call(x, y, new ObjectiveStep(0, conf)).TotalValue;
+        var oneHot = smooth.call(x, y, ObjectiveStep.First).TotalValue;   // without confidences: the one-hot labels
+        Assert.NotEqual(oneHot, withConf);
+        Assert.Equal(new SmoothProxyAnchorLoss().Compute(smooth.Head.call(x), y, conf).TotalValue, withConf);
     }
 }

@@ -1,4 +1,5 @@
 using ResearchKit.Losses;
+using ResearchKit.Tests.Losses;
 using ResearchKit.Similarity;
 using TorchSharp;
 using static TorchSharp.torch;
@@ -10,9 +11,10 @@ public class LossPropertyTests
 {
     private const int Seeds = 12;
 
-    public static TheoryData<string> LossNames => new() { "pa", "nca_include", "nca_exclude", "softtriple", "smooth_pa", "cp_pa", "cp_nca", "cp_softtriple" };
+    /// <summary>Every loss of <see cref="RegisteredLosses"/>, plain and (prefixed <c>cp:</c>) inside the CP structure.</summary>
+    public static TheoryData<string> LossNames => [.. RegisteredLosses.Cases.Keys, .. RegisteredLosses.Cases.Keys.Select(k => "cp:" + k)];
 
-    /// <summary>A random problem: batch, labels (some classes absent), and a loss closure over (x, y, confidences).</summary>
+    /// <summary>A random problem: batch, labels (some classes absent), confidences, and the objective's loss of (x, y, confidences).</summary>
     private sealed class Problem
     {
         public required Tensor X { get; init; }
@@ -29,37 +31,26 @@ public class LossPropertyTests
         var x = randn(new long[] { n, d }, ScalarType.Float64, generator: g) * Math.Exp(rng.NextDouble() * 4 - 2);
         var y = randint(c, new long[] { n }, generator: g);
         var conf = rand(new long[] { n, c }, ScalarType.Float64, generator: g);
-        var proxies = randn(new long[] { c * k, d }, ScalarType.Float64, generator: g);
-        bool st = name.EndsWith("softtriple");
-        var head = new ProxySimilarity(proxies, k, st ? 0.1 : 1.0);
-        IClassSimilarityLoss loss = name switch
+        bool cp = name.StartsWith("cp:", StringComparison.Ordinal);
+        var loss = RegisteredLosses.Cases[cp ? name[3..] : name];
+        var head = loss.Head(c, d, k, g);
+        // The trainer passes confidences only to a loss that takes them; the others reject them.
+        Tensor? Conf(Tensor cc) => loss.Entry.NeedsConfidences ? cc : null;
+        if (!cp)
         {
-            "pa" or "cp_pa" => new ProxyAnchorLoss(),
-            "nca_include" => ProxyNcaLoss.Pml(2),
-            "nca_exclude" or "cp_nca" => ProxyNcaLoss.CalibrateProxy(16),
-            "softtriple" or "cp_softtriple" => new SoftTripleLoss(),
-            "smooth_pa" => new SmoothProxyAnchorLoss(),
-            _ => throw new ArgumentOutOfRangeException(nameof(name)),
-        };
-        if (!name.StartsWith("cp_"))
-        {
-            return new Problem
-            {
-                X = x, Y = y, Confidences = conf,
-                Loss = (xx, yy, cc) => Value(loss is SmoothProxyAnchorLoss s ? s.Compute(head.call(xx), yy, cc) : loss.Compute(head.call(xx), yy)),
-            };
+            var plain = loss.Plain(head);
+            return new Problem { X = x, Y = y, Confidences = conf, Loss = (xx, yy, cc) => Value(plain.call(xx, yy, new ObjectiveStep(0, Conf(cc)))) };
         }
-        var options = new CalibrateProxyOptions { ProxiesPerClass = k, Temperature = head.Temperature, QueuePerClass = 4, StartEpoch = 1 };
-        var objective = new CalibrateProxyObjective(head, loss, options, st ? new SoftTripleRegularizer() : null);
+        var objective = loss.Cp(head, new CalibrateProxyOptions { QueuePerClass = 4, StartEpoch = 1 });
         objective.Center.Enqueue(randn(new long[] { 3 * c, d }, ScalarType.Float64, generator: g), randint(c, new long[] { 3 * c }, generator: g));
         var state = (objective.Center.Entries.clone(), objective.Center.Counts.clone(), objective.Center.Heads.clone());
         return new Problem
         {
             X = x, Y = y, Confidences = conf,
-            Loss = (xx, yy, _) =>
+            Loss = (xx, yy, cc) =>
             {
                 objective.Center.Restore(state.Item1, state.Item2, state.Item3);
-                return Value(objective.Step(xx, yy, epoch: 1).Loss);
+                return Value(objective.Step(xx, yy, epoch: 1, Conf(cc)).Loss);
             },
         };
     }
@@ -144,34 +135,29 @@ public class LossPropertyTests
         }
     }
 
-    public static TheoryData<string> CpLossNames => new() { "pa", "nca", "softtriple", "smooth_pa" };
+    public static TheoryData<string> CpLossNames => RegisteredLosses.Ids;
 
     [Theory]
     [MemberData(nameof(CpLossNames))]
-    public void Inactive_queue_gives_exactly_the_base_loss(string name)
+    public void Inactive_queue_gives_exactly_the_plain_objective(string name)
     {
         for (int seed = 0; seed < Seeds; seed++)
         {
             using var scope = NewDisposeScope();
             var g = new Generator((ulong)(4000 + seed));
-            int c = 5, d = 6, k = 1 + seed % 3;
-            double t = name == "softtriple" ? 0.1 : 1.0;
+            var loss = RegisteredLosses.Cases[name];
+            int c = 5, d = 6, k = loss.ProxiesPerClass(1 + seed % 3);
             var proxies = randn(new long[] { c * k, d }, ScalarType.Float64, generator: g);
             var x = randn(new long[] { 11, d }, ScalarType.Float64, generator: g);
             var y = randint(c, new long[] { 11 }, generator: g);
-            IClassSimilarityLoss loss = name switch
-            {
-                "pa" => new ProxyAnchorLoss(),
-                "nca" => ProxyNcaLoss.CalibrateProxy(32),
-                "softtriple" => new SoftTripleLoss(),
-                _ => new SmoothProxyAnchorLoss(),
-            };
-            var objective = new CalibrateProxyObjective(new ProxySimilarity(proxies, k, t), loss,
-                new CalibrateProxyOptions { ProxiesPerClass = k, Temperature = t, QueuePerClass = 4 });
+            var confidences = loss.Confidences(11, c, g);
+            var objective = loss.Cp(new ProxySimilarity(proxies, k, loss.Temperature()), new CalibrateProxyOptions { QueuePerClass = 4 });
             // A full, non-trivial queue that must be ignored before the start epoch.
             objective.Center.Enqueue(randn(new long[] { 4 * c, d }, ScalarType.Float64, generator: g), arange(c).repeat(4));
-            var step = objective.Step(x, y, epoch: 11);
-            var plain = loss.Compute(new ProxySimilarity(proxies, k, t).call(x), y);
+            var step = objective.Step(x, y, epoch: 11, confidences);
+            // The same loss as built inside CP, with the same regulariser, without the structure.
+            var plain = new ProxyObjective(new ProxySimilarity(proxies, k, loss.Temperature()), loss.Loss(calibrateProxy: true), loss.Entry.Regularizer(loss.Options))
+                .call(x, y, new ObjectiveStep(11, confidences));
             Assert.Equal(plain.Total.item<double>(), step.Loss.Total.item<double>());   // bit for bit
             Assert.Equal(0.0, step.Loss.Parts[LossParts.Calibration].item<double>());
             Assert.False(step.Similarity.QueueActive);

@@ -81,10 +81,9 @@ public class SimilarityHeadTests
         var x = randn(new long[] { 5, 4 }, ScalarType.Float64, generator: g);
         var sp = inner.call(x);
 
-        head.Epoch = 2;
-        Assert.True(head.call(x).allclose(sp, 0, 0));
-        head.Epoch = 3;
-        var s = head.call(x);
+        Assert.True(head.Compute(x, epoch: 2).Composite.allclose(sp, 0, 0));
+        var s = head.Compute(x, epoch: 3).Composite;
+        Assert.True(head.call(x).allclose(s, 0, 0));   // forward: the similarity with the queue in use
         var sg = head.CenterSimilarityOf(x);
         Assert.True(s.allclose(sp + sg, 1e-14, 1e-15));
         Assert.True(s[.., 1].allclose(sp[.., 1], 0, 0));   // class 1 has an empty queue

@@ -28,4 +28,17 @@ public class ConfigFingerprintTests
         Assert.StartsWith($"my.json: TrainingConfig.Device must be cpu, cuda or cuda:N", ex.Message);
         Assert.Contains($"got '{device}'", ex.Message);
     }
+
+    [Fact]
+    public void The_chosen_loss_and_its_options_are_part_of_the_recipe()
+    {
+        var c = new TrainingConfig();
+        var nca = c with { Loss = c.Loss with { Base = new ResearchKit.Losses.ProxyNcaOptions() } };
+        Assert.NotEqual(ConfigFingerprint.Of(c), ConfigFingerprint.Of(nca));
+        Assert.Contains("loss.kind: \"proxyAnchor\" vs \"proxyNca\"", ConfigFingerprint.DescribeDifferences(c, nca));
+        var alpha = c with { Loss = c.Loss with { Base = new ResearchKit.Losses.ProxyAnchorOptions { Alpha = 16 } } };
+        Assert.Equal(["loss.alpha: 32 vs 16"], ConfigFingerprint.Differences(c, alpha));
+        // Equal options are the same recipe, however they were built.
+        Assert.Equal(ConfigFingerprint.Of(c), ConfigFingerprint.Of(c with { Loss = c.Loss with { Base = new ResearchKit.Losses.ProxyAnchorOptions() } }));
+    }
 }

@@ -1,4 +1,6 @@
 using System.Text.Json;
+using ResearchKit.Losses;
+using ResearchKit.Training.Engine;
 using ResearchKit.Training.Config;
 using ResearchKit.Training.Models;
 
@@ -25,10 +27,15 @@ public class TrainingConfigTests
     [InlineData(true, true, true)]      // the nca_include_positive switch
     public void Cp_proxy_nca_excludes_the_positive_unless_switched(bool calibrateProxy, bool cpIncludePositive, bool expected)
     {
-        var config = new LossConfig { Base = BaseLossKind.ProxyNca, CalibrateProxy = calibrateProxy, CpNcaIncludePositive = cpIncludePositive };
-        var loss = Assert.IsType<ResearchKit.Losses.ProxyNcaLoss>(ResearchKit.Training.Engine.LossFactory.BaseLoss(config));
+        var options = new ProxyNcaOptions { CpIncludePositive = cpIncludePositive };
+        var config = new LossConfig { Base = options, CalibrateProxy = calibrateProxy };
+        var loss = Assert.IsType<ProxyNcaLoss>(config.Entry.Build(config.Base, config.CalibrateProxy));
         Assert.Equal(expected, loss.Options.IncludePositive);
-        Assert.Equal(config.ProxyNca.Scale, loss.Options.Scale);
+        Assert.Equal(options.Scale, loss.Options.Scale);
+        // The objective the trainer gets is built the same way.
+        var objective = LossFactory.Create(config, 3, 4);
+        var inner = calibrateProxy ? ((CalibrateProxyObjective)objective).BaseLoss : ((ProxyObjective)objective).Loss;
+        Assert.Equal(expected, Assert.IsType<ProxyNcaLoss>(inner).Options.IncludePositive);
     }
 
     [Fact]
@@ -38,7 +45,7 @@ public class TrainingConfigTests
         {
             Dataset = "glyphs-small", Backbone = BackboneRegistry.GlyphCnn, EmbeddingSize = 64, Epochs = 5, Seed = 7, Threads = 2,
             Schedule = new LrScheduleConfig { Kind = LrScheduleKind.Cosine, MinLr = 1e-6 }, BatchNormFreeze = BatchNormFreeze.None,
-            Loss = new LossConfig { Base = BaseLossKind.SoftTriple, Cp = new ResearchKit.Losses.CalibrateProxyOptions { StartEpoch = 3, Composite = ResearchKit.Similarity.CompositeMode.Mean } },
+            Loss = new LossConfig { Base = new SoftTripleOptions { La = 16 }, Cp = new ResearchKit.Losses.CalibrateProxyOptions { StartEpoch = 3, Composite = ResearchKit.Similarity.CompositeMode.Mean } },
         };
         var json = TrainingConfigJson.Serialize(c);
         Assert.Contains("\"kind\": \"cosine\"", json);
@@ -49,6 +56,11 @@ public class TrainingConfigTests
         Assert.Equal(c with { Loss = null! }, back with { Loss = null! });
         Assert.Equal(c.Loss, back.Loss);
         Assert.Contains("\"composite\": \"mean\"", json);
+        // The loss section holds the chosen loss's options only, named by its kind.
+        Assert.Contains("\"kind\": \"softTriple\"", json);
+        Assert.Contains("\"la\": 16", json);
+        Assert.DoesNotContain("proxyAnchor", json);
+        Assert.DoesNotContain("\"alpha\"", json);
 
         using var dir = new TempDir();
         TrainingConfigJson.Save(c, dir.File("c.json"));
@@ -64,8 +76,7 @@ public class TrainingConfigTests
         {
             Loss = new LossConfig
             {
-                Base = BaseLossKind.SmoothProxyAnchor, CalibrateProxy = false,
-                SmoothProxyAnchor = new ResearchKit.Losses.SmoothProxyAnchorOptions { Mu = 0.3, Beta = 5, Theta = 0.4 },
+                Base = new SmoothProxyAnchorOptions { Mu = 0.3, Beta = 5, Theta = 0.4 }, CalibrateProxy = false,
                 Confidence = new ConfidenceModuleConfig { Features = ConfidenceFeatureSource.RawPixels, HiddenSize = 128, Epochs = 4, LearningRate = 3e-3, WeightDecay = 0, BatchSize = 32 },
             },
         };
@@ -74,9 +85,9 @@ public class TrainingConfigTests
         Assert.Contains("\"hiddenSize\": 128", json);
         var back = TrainingConfigJson.Deserialize(json);
         Assert.Equal(c.Loss.Confidence, back.Loss.Confidence);
-        Assert.Equal(c.Loss.SmoothProxyAnchor, back.Loss.SmoothProxyAnchor);
+        Assert.Equal(c.Loss.Base, back.Loss.Base);
         Assert.Equal(json, TrainingConfigJson.Serialize(back));
-        Assert.Equal(new ConfidenceModuleConfig(), TrainingConfigJson.Deserialize("""{"loss": {"base": "smoothProxyAnchor"}}""").Loss.Confidence);
+        Assert.Equal(new ConfidenceModuleConfig(), TrainingConfigJson.Deserialize("""{"loss": {"kind": "smoothProxyAnchor"}}""").Loss.ConfidenceModule);
     }
 
     [Fact]
@@ -96,12 +107,76 @@ public class TrainingConfigTests
     [InlineData("""{"epochs": 2, "warmupEpochs": 2}""", "WarmupEpochs")]
     [InlineData("""{"schedule": {"gamma": 1.5}}""", "Schedule.Gamma")]
     [InlineData("""{"loss": {"proxiesPerClass": 0}}""", "ProxiesPerClass")]
-    [InlineData("""{"loss": {"confidence": {"epochs": 0}}}""", "Loss.Confidence.Epochs")]
-    [InlineData("""{"loss": {"confidence": {"hiddenSize": -1}}}""", "Loss.Confidence.HiddenSize")]
-    [InlineData("""{"loss": {"confidence": {"features": "pixels"}}}""", "$.loss.confidence.features")]
+    [InlineData("""{"loss": {"kind": "smoothProxyAnchor", "confidence": {"epochs": 0}}}""", "Loss.Confidence.Epochs")]
+    [InlineData("""{"loss": {"kind": "smoothProxyAnchor", "confidence": {"hiddenSize": -1}}}""", "Loss.Confidence.HiddenSize")]
+    [InlineData("""{"loss": {"kind": "smoothProxyAnchor", "confidence": {"features": "pixels"}}}""", "confidence.features")]
+    [InlineData("""{"loss": {"confidence": {"epochs": 3}}}""", "Loss.Confidence configures the confidence module")]   // PA takes no confidences
+    [InlineData("""{"loss": {"kind": "proxyAnchr"}}""", "unknown loss 'proxyAnchr'; expected one of: ")]
+    [InlineData("""{"loss": {"kind": 3}}""", "loss.kind must be a loss name")]
+    [InlineData("""{"loss": {"kind": "proxyAnchor", "scale": 3}}""", "'scale'")]                  // Proxy-NCA's option, not PA's
+    [InlineData("""{"loss": {"kind": "proxyAnchor", "alpha": -1}}""", "Loss (proxyAnchor).Alpha")]
+    [InlineData("""{"loss": {"kind": "softTriple", "centersPerClass": 0}}""", "Loss (softTriple).CentersPerClass")]
+    [InlineData("""{"loss": {"cp": {"queuePerClass": 0}}}""", "Loss.Cp.QueuePerClass")]
+    [InlineData("""{"loss": {"cp": {"startEpoch": -1}}}""", "Loss.Cp.StartEpoch")]
+    [InlineData("""{"loss": {"base": "proxyAnchor", "proxyAnchr": {}}}""", "loss.proxyAnchr")]   // an old-form section with a typo
     public void Bad_configs_are_rejected_naming_the_field(string json, string expected)
     {
         var ex = Assert.Throws<ArgumentException>(() => TrainingConfigJson.Deserialize(json));
         Assert.Contains(expected, ex.Message);
+    }
+
+    [Fact]
+    public void An_unknown_loss_kind_lists_every_registered_loss()
+    {
+        var ex = Assert.Throws<ArgumentException>(() => TrainingConfigJson.Deserialize("""{"loss": {"kind": "proxy_anchor"}}"""));
+        Assert.Contains($"expected one of: {string.Join(", ", LossRegistry.Default.Names)}.", ex.Message);
+    }
+
+    [Fact]
+    public void Every_registered_loss_round_trips_through_its_kind()
+    {
+        foreach (var entry in LossRegistry.Default.Entries)
+        {
+            var c = new TrainingConfig { Loss = new LossConfig { Base = entry.DefaultOptions, CalibrateProxy = false } };
+            var json = TrainingConfigJson.Serialize(c);
+            Assert.Contains($"\"kind\": \"{entry.Name}\"", json);
+            var back = TrainingConfigJson.Deserialize(json);
+            Assert.Equal(c, back);
+            Assert.Same(entry, back.Loss.Entry);
+        }
+    }
+
+    [Fact]
+    public void An_old_form_loss_section_reads_as_the_chosen_loss_and_keeps_its_options()
+    {
+        // The form written before issue 11: "base" plus every loss's options and cpNcaIncludePositive beside CP's.
+        const string old = """
+            {"epochs": 4, "loss": {"base": "proxyNca", "calibrateProxy": true, "proxiesPerClass": 2,
+              "cp": {"lambda": 0.5, "startEpoch": 1, "queuePerClass": 7, "proxiesPerClass": 3, "temperature": 1},
+              "proxyAnchor": {"alpha": 32, "margin": 0.1}, "proxyNca": {"scale": 16, "includePositive": true},
+              "cpNcaIncludePositive": true, "softTriple": {"la": 20}, "smoothProxyAnchor": {"alpha": 32},
+              "confidence": {"epochs": 10}}}
+            """;
+        var c = TrainingConfigJson.Deserialize(old);
+        Assert.Equal(new ProxyNcaOptions { Scale = 16, IncludePositive = true, CpIncludePositive = true }, c.Loss.Base);
+        Assert.Equal((true, 2, 0.5, 7), (c.Loss.CalibrateProxy, c.Loss.ProxiesPerClass, c.Loss.Cp.Lambda, c.Loss.Cp.QueuePerClass));
+        Assert.Null(c.Loss.Confidence);   // Proxy-NCA takes no confidences: the old section's defaults are dropped
+        var json = TrainingConfigJson.Serialize(c);
+        Assert.Contains("\"kind\": \"proxyNca\"", json);
+        Assert.DoesNotContain("\"base\"", json);
+        Assert.Equal(c, TrainingConfigJson.Deserialize(json));
+
+        var spa = TrainingConfigJson.Deserialize("""{"loss": {"base": "smoothProxyAnchor", "smoothProxyAnchor": {"theta": 0.4}, "confidence": {"epochs": 3}}}""");
+        Assert.Equal(new SmoothProxyAnchorOptions { Theta = 0.4 }, spa.Loss.Base);
+        Assert.Equal(3, spa.Loss.ConfidenceModule.Epochs);
+    }
+
+    [Fact]
+    public void Equal_recipes_with_different_fingerprints_are_explained_as_a_format_change()
+    {
+        var a = new TrainingConfig { Epochs = 6 };
+        Assert.Equal("epochs: 6 vs 4", ConfigFingerprint.DescribeDifferences(a, a with { Epochs = 4 }));
+        Assert.Equal(ConfigFingerprint.FormatChanged, ConfigFingerprint.DescribeDifferences(a, a));
+        Assert.Contains("loss section", ConfigFingerprint.FormatChanged);
     }
 }

@@ -1,3 +1,4 @@
+using ResearchKit.Losses;
 using ResearchKit.Training.Engine;
 using ResearchKit.Training.Experiments;
 using ResearchKit.Metrics;
@@ -45,13 +46,33 @@ public class ExperimentRegistryTests(GlyphsTinyFixture fixture) : IClassFixture<
     public void Paper_profile_plans_the_papers_grid_with_its_numbers()
     {
         var plan = ExperimentRegistry.Get("table4").Plan(Profiles.Paper, 1);
-        Assert.Equal(3 * 6, plan.Count);   // CUB, Cars, SOP × 6 rows
+        Assert.Equal(3 * 2 * ExperimentRegistry.Table4Losses.Count, plan.Count);   // CUB, Cars, SOP × (the loss, CP + the loss)
         Assert.Equal(64, plan.Single(p => p.Dataset == "cub" && p.Variant == "Proxy-NCA").Config.EmbeddingSize);
         var table1 = ExperimentRegistry.Get("table1");
         Assert.Equal(69.2, table1.Paper.Get("cub", table1.Variant("PA + s^g + L_cal"), RetrievalMetrics.RecallAt(1)));
         var t1 = ExperimentRegistry.Get("table1").Plan(Profiles.Paper, 1).Where(p => p.Dataset == "cub").ToList();
         Assert.Equal(new[] { false, true, true }, t1.Select(p => p.Config.Loss.CalibrateProxy));
         Assert.Equal(new[] { 1.0, 0.0, 1.0 }, t1.Select(p => p.Config.Loss.Cp.Lambda));
+    }
+
+    [Fact]
+    public void Table4_has_a_plain_and_a_cp_row_for_every_registered_loss_without_confidences_the_papers_first()
+    {
+        var expected = LossRegistry.Default.Entries.Where(e => !e.NeedsConfidences).ToList();
+        Assert.Equal(expected.OrderBy(e => e.Name), ExperimentRegistry.Table4Losses.OrderBy(e => e.Name));
+        Assert.Equal(["proxyNca", "softTriple", "proxyAnchor"], ExperimentRegistry.Table4Losses.Take(3).Select(e => e.Name));
+        var table4 = ExperimentRegistry.Get("table4");
+        Assert.Equal(ExperimentRegistry.Table4Losses.SelectMany(e => new[] { e.DisplayName, e.CalibrateProxyName }), table4.Variants.Select(v => v.Name));
+        var rows = table4.Plan(Profiles.Smoke, 1).ToDictionary(r => r.Variant, r => r.Config.Loss);
+        foreach (var entry in ExperimentRegistry.Table4Losses)
+        {
+            Assert.Equal((entry, false), (rows[entry.DisplayName].Entry, rows[entry.DisplayName].CalibrateProxy));
+            Assert.Equal((entry, true), (rows[entry.CalibrateProxyName].Entry, rows[entry.CalibrateProxyName].CalibrateProxy));
+        }
+        // The paper's numbers sit on the rows of the losses it reports (found by the registry's display names).
+        Assert.Equal(69.8, table4.Paper.Get("cub", table4.Variant("CP+PA"), RetrievalMetrics.RecallAt(1)));
+        Assert.Equal(49.2, table4.Paper.Get("cub", table4.Variant("Proxy-NCA"), RetrievalMetrics.RecallAt(1)));
+        Assert.Null(table4.Paper.Get("cub", table4.Variant("CP+CosFace"), RetrievalMetrics.RecallAt(1)));
     }
 
     [Theory]
@@ -88,7 +109,7 @@ public class ExperimentRegistryTests(GlyphsTinyFixture fixture) : IClassFixture<
         Assert.Equal(primary.Cp with { CenterWeight = 0.1 }, study["beta=0.1 | s^g + L_cal"].Loss.Cp);
         Assert.Equal(primary.Cp with { CenterClasses = ResearchKit.Similarity.CenterClasses.OwnClass }, study["sg=own_class | s^g + L_cal"].Loss.Cp);
         Assert.Equal(primary.Cp with { Lambda = 100 }, study["lambda=100 | s^g + L_cal"].Loss.Cp);
-        Assert.Equal(primary.ProxyAnchor with { Alpha = 16, Margin = 0.2 }, study["pa_rescaled | s^g + L_cal"].Loss.ProxyAnchor);
+        Assert.Equal(new ProxyAnchorOptions { Alpha = 16, Margin = 0.2 }, study["pa_rescaled | s^g + L_cal"].Loss.Base);
         Assert.DoesNotContain("lambda=10 | s^g", study.Keys);      // λ readings have no λ = 0 row of their own
         Assert.DoesNotContain("T=0.1 | s^g + L_cal", study.Keys);  // nor K = 1 rows for readings that need K > 1
 

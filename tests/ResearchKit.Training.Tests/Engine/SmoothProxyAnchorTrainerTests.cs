@@ -15,7 +15,7 @@ public class SmoothProxyAnchorTrainerTests(GlyphsTinyFixture fixture) : IClassFi
     private static TrainingConfig Noisy => Profiles.Smoke.Base with
     {
         Epochs = 2, EvalEveryEpochs = 2, LabelNoiseRate = 0.2,
-        Loss = Profiles.Smoke.Base.Loss with { Base = BaseLossKind.SmoothProxyAnchor, CalibrateProxy = false },
+        Loss = Profiles.Smoke.Base.Loss with { Base = new SmoothProxyAnchorOptions(), CalibrateProxy = false },
     };
 
     private TrainerOptions Options => new() { Dataset = fixture.Dataset };
@@ -70,7 +70,7 @@ public class SmoothProxyAnchorTrainerTests(GlyphsTinyFixture fixture) : IClassFi
         var cfg = Noisy with
         {
             Epochs = 1, EvalEveryEpochs = 1,
-            Loss = Noisy.Loss with { Confidence = Noisy.Loss.Confidence with { Features = ConfidenceFeatureSource.FrozenBackbone } },
+            Loss = Noisy.Loss with { Confidence = Noisy.Loss.ConfidenceModule with { Features = ConfidenceFeatureSource.FrozenBackbone } },
         };
         var run = dir.File("run");
         var result = Trainer.Train(cfg, run, Options);
@@ -115,9 +115,9 @@ public class SmoothProxyAnchorTrainerTests(GlyphsTinyFixture fixture) : IClassFi
     {
         using var scope = NewDisposeScope();
         var built = LossFactory.Create(new LossConfig { CalibrateProxy = false }, 3, 4);
-        var ex = Assert.Throws<ArgumentException>(() => built.Compute(randn(2, 4), tensor(new long[] { 0, 1 }), 0, full(2, 3, 0.5f)));
+        var ex = Assert.Throws<ArgumentException>(() => built.call(randn(2, 4), tensor(new long[] { 0, 1 }), new ObjectiveStep(0, full(2, 3, 0.5f))));
         Assert.Equal("confidences", ex.ParamName);
-        var spa = LossFactory.Create(new LossConfig { Base = BaseLossKind.SmoothProxyAnchor, CalibrateProxy = false }, 3, 4);
-        Assert.Throws<ArgumentException>(() => spa.Compute(randn(2, 4), tensor(new long[] { 0, 1 }), 0, full(2, 2, 0.5f)));
+        var spa = LossFactory.Create(new LossConfig { Base = new SmoothProxyAnchorOptions(), CalibrateProxy = false }, 3, 4);
+        Assert.Throws<ArgumentException>(() => spa.call(randn(2, 4), tensor(new long[] { 0, 1 }), new ObjectiveStep(0, full(2, 2, 0.5f))));
     }
 }

@@ -1,3 +1,4 @@
+using ResearchKit.Losses;
 using ResearchKit.Data;
 using ResearchKit.Metrics;
 using ResearchKit.Training.Config;
@@ -67,7 +68,7 @@ public class TrainerTests(GlyphsTinyFixture fixture) : IClassFixture<GlyphsTinyF
     {
         using var dir = new TempDir();
         var cfg = Profiles.Smoke.Base with { Loss = Profiles.Smoke.Base.Loss with { CalibrateProxy = calibrateProxy } };
-        Assert.Equal(BaseLossKind.ProxyAnchor, cfg.Loss.Base);
+        Assert.Equal(ProxyAnchorLoss.Registration, cfg.Loss.Entry);
         var result = Trainer.Train(cfg, dir.File("run"), Options());
         using var scope = NewDisposeScope();
         var raw = RawPixelBaseline.Embeddings(fixture.Dataset.Test, 32);
