@@ -103,132 +103,8 @@ public static class Trainer
 
     private static TrainingResult Run(TrainingSetup built, RunDirectory run, TrainerOptions opts, bool resume)
     {
-        var progress = opts.Progress;
-        var cfg = built.Config;
-        var (data, inputs, net, loss, setup, device, workers) = (built.Data, built.Inputs, built.Network, built.Loss, built.Optimizer, built.Device, built.Workers);
-        // Smooth Proxy-Anchor: train the confidence module on frozen features before any step (and before a checkpoint
-        // overwrites the pretrained weights on resume); null for every other loss.
-        using var confidence = ConfidenceStage.Build(cfg, data, net, device, workers, opts.FeatureCacheDirectory ?? run.Root,
-            inputs.PooledTrainFeatures(evalBatch: Math.Max(cfg.BatchSize, 256)));
-        if (confidence?.Quality is { } q)
-            progress.Message($"confidence module ({confidence.Features}): true class on top for {q.FlippedTrueIsTop:P1} of {q.Flipped} flipped samples, " +
-                $"label on top for {q.CleanLabelIsTop:P1} of {q.Clean} clean samples");
-
-        var store = run.Checkpoints(cfg.KeepCheckpoints);
-        var modules = new Dictionary<string, nn.Module> { ["model"] = net, ["loss"] = loss };
-
-        int startEpoch = 0;
-        long step = 0;
-        if (resume)
-        {
-            var restored = store.LoadLatest(new CheckpointTargets
-            {
-                Modules = modules, Optimizer = setup.Optimizer, Config = cfg, ConfigSource = run.ConfigPath,
-            }, progress.Message);
-            if (restored is not null)
-            {
-                if (restored.Epoch > cfg.Epochs)
-                    throw new CheckpointMismatchException($"checkpoint '{restored.Path}' holds {restored.Epoch} epochs but {run.ConfigPath} " +
-                        $"asks for {cfg.Epochs}; it belongs to another run.");
-                (startEpoch, step) = (restored.Epoch, restored.Step);
-                foreach (var t in restored.Extra.Values) t.Dispose();
-                if (restored.SamplerState is { } s) inputs.Restore(s.Deserialize<SamplerState>(TrainingConfigJson.Options));
-                progress.Message($"resumed {run.Root} at epoch {startEpoch} (step {step}) from {Path.GetFileName(restored.Path)}");
-            }
-            else progress.Message($"no usable checkpoint in {store.Directory}: restarting {run.Root} from epoch 0");
-            // Rows of epochs after the checkpoint are redone: drop them so the files end as an uninterrupted run's.
-            int dropped = run.TruncateEpochs(startEpoch);
-            if (dropped > 0) progress.Message($"dropped {dropped} metric row(s) after epoch {startEpoch} (they are recomputed)");
-        }
-        progress.Message($"training {cfg.Epochs - startEpoch} epoch(s) of {inputs.BatchesPerEpoch} steps on {cfg.Device} into {run.Root}");
-        var schedule = LrSchedules.Create(setup.Optimizer, cfg.Schedule, cfg.Epochs, completedEpochs: startEpoch);
-
-        var timer = new PhaseTimer();
-        var throughput = new ThroughputMeter();
-        IReadOnlyDictionary<string, double> last = new Dictionary<string, double>();
-        RetrievalResult? lastRetrieval = null;   // the evaluation whose metrics are in `last`, if that epoch evaluated
-        int evalBatch = Math.Max(cfg.BatchSize, 256);
-        for (int epoch = startEpoch; epoch < cfg.Epochs; epoch++)
-        {
-            Freezing.ApplyWarmup(net.Backbone, epoch, cfg.WarmupEpochs, cfg.BatchNormFreeze);
-            Freezing.SetTrainMode(net, cfg.BatchNormFreeze);
-            loss.train();
-            int stepsPerEpoch = inputs.BatchesPerEpoch;
-            progress.EpochStarted(epoch, cfg.Epochs, stepsPerEpoch);
-            double lossSum = 0;
-            int lossCount = 0;
-            using (var batches = inputs.EpochBatches().GetEnumerator())
-            {
-                while (true)
-                {
-                    throughput.StartStep();
-                    timer.Start();
-                    if (!batches.MoveNext()) break;
-                    // Checked once a batch exists, so a stop at an epoch boundary still finishes (and checkpoints) that epoch.
-                    if (opts.Cancellation.IsCancellationRequested || step >= opts.StopAfterSteps)
-                    {
-                        batches.Current.Dispose();
-                        return Stopped(run, startEpoch: epoch, step, last, timer) with { Retrieval = lastRetrieval };
-                    }
-                    timer.Stop(Phase.Data);
-                    using var batch = batches.Current;
-                    using var scope = NewDisposeScope();
-                    setup.Optimizer.zero_grad();
-                    var output = loss.call(net.forward(batch.Images), batch.Labels, new ObjectiveStep(epoch, confidence?.Table.Rows(batch.Indices, device)));
-                    timer.Stop(Phase.Forward);
-                    output.Total.backward();
-                    Freezing.ClipGradValue(net.parameters(), cfg.GradClipValue);
-                    Freezing.ClipGradValue(loss.parameters(), cfg.GradClipValue);
-                    setup.Optimizer.step();
-                    double value = output.TotalValue;
-                    timer.Stop(Phase.Backward);
-                    timer.Images += batch.Indices.Length;
-                    lossSum += value;
-                    lossCount++;
-                    step++;
-                    throughput.EndStep(batch.Indices.Length);
-                    progress.StepCompleted(new ProgressUpdate(epoch, cfg.Epochs, (int)((step - 1) % Math.Max(1, stepsPerEpoch)) + 1, stepsPerEpoch, value,
-                        setup.LearningRate(ParamGroupRole.Backbone) ?? cfg.LearningRate, throughput.ImagesPerSecond,
-                        throughput.Eta((long)(cfg.Epochs - epoch) * stepsPerEpoch)));
-                }
-            }
-            var metrics = new Dictionary<string, double>
-            {
-                [RunMetrics.Loss.Key] = lossCount > 0 ? lossSum / lossCount : double.NaN,
-                [RunMetrics.LearningRate.Key] = setup.LearningRate(ParamGroupRole.Backbone) ?? cfg.LearningRate,
-            };
-            if (confidence is not null) foreach (var (k, v) in confidence.Metrics) metrics[k] = v;
-            RetrievalResult? retrieval = null;
-            schedule.step();
-            if (cfg.DeviationEveryEpochs > 0 && (epoch + 1) % cfg.DeviationEveryEpochs == 0)
-            {
-                timer.Start();
-                var dev = Deviation(inputs, loss, data, evalBatch, device);
-                metrics[RunMetrics.Deviation.Key] = dev.Primary;
-                metrics[RunMetrics.DeviationPairwise.Key] = dev.Pairwise;
-                timer.Stop(Phase.Deviation);
-            }
-            if ((epoch + 1) % cfg.EvalEveryEpochs == 0 || epoch + 1 == cfg.Epochs)
-            {
-                timer.Start();
-                retrieval = Evaluate(inputs, data.Dataset.Test, evalBatch, device, cfg.ComputeNmi);
-                foreach (var (m, v) in RetrievalMetrics.Values(retrieval)) metrics[m.Key] = v;
-                timer.Stop(Phase.Evaluation);
-            }
-            timer.Start();
-            run.AppendEpoch(epoch, step, metrics);
-            store.Save(new CheckpointState
-            {
-                Epoch = epoch + 1, Step = step, Modules = modules, Optimizer = setup.Optimizer, Config = cfg,
-                SamplerState = JsonSerializer.SerializeToElement(inputs.State, TrainingConfigJson.Options),
-            });
-            timer.Stop(Phase.Checkpoint);
-            progress.EpochCompleted(epoch, metrics);
-            (last, lastRetrieval) = (metrics, retrieval);
-        }
-        var result = new TrainingResult(run.Root, true, cfg.Epochs, step, last, timer.Timings()) { Retrieval = lastRetrieval };
-        run.WriteResult(result);
-        return result;
+        using var loop = new TrainingLoop(built, run, opts);
+        return loop.Run(resume);
     }
 
     private static TrainingResult? FinishedResult(RunDirectory run, TrainingConfig cfg)
@@ -237,9 +113,6 @@ public static class Trainer
         var done = JsonSerializer.Deserialize<TrainingResult>(File.ReadAllText(run.ResultPath), TrainingConfigJson.Options);
         return done is { Completed: true } && done.EpochsCompleted >= cfg.Epochs ? done with { Timings = TrainingTimings.Zero } : null;
     }
-
-    private static TrainingResult Stopped(RunDirectory run, int startEpoch, long step, IReadOnlyDictionary<string, double> last, PhaseTimer timer) =>
-        new(run.Root, false, startEpoch, step, last, timer.Timings());
 
     // Retrieval metrics on the held-out classes as training evaluates them (query = reference, self excluded); a trained run
     // read back later evaluates through the same call (TrainedRun.EvaluateTest).
@@ -250,7 +123,7 @@ public static class Trainer
         return RetrievalEvaluator.Evaluate(embeddings, test.Labels(device), new RetrievalOptions { ComputeNmi = computeNmi }, device);
     }
 
-    private static DeviationResult Deviation(RunInputs inputs, ProxyObjectiveModule loss, TrainingData data, int batchSize, Device device)
+    internal static DeviationResult Deviation(RunInputs inputs, ProxyObjectiveModule loss, TrainingData data, int batchSize, Device device)
     {
         using var scope = NewDisposeScope();
         var embeddings = inputs.Embed(test: false, batchSize);
