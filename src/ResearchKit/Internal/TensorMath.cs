@@ -9,14 +9,23 @@ internal static class TensorMath
     /// <summary>The norm floor of <c>F.normalize</c>: x / max(||x||, 1e-12).</summary>
     public const double NormEpsilon = 1e-12;
 
+    // Rooted for the process's lifetime: an implicit Scalar argument can be finalised while libtorch still reads it
+    // when another thread triggers a GC mid-call (docs/torchsharp-scalar-race.md; a parallel test run hit it here).
+    // (linalg.vector_norm is avoided for the same reason: TorchSharp converts its order to a Scalar it does not root.)
+    private static readonly Scalar SquaredNormFloor = NormEpsilon * NormEpsilon;
+
     /// <summary>Row-wise L2 normalisation, x / max(||x||, 1e-12) (PyTorch's <c>F.normalize</c>).</summary>
     public static Tensor Normalize(Tensor x) => nn.functional.normalize(x, p: 2, dim: -1, eps: NormEpsilon);
 
     /// <summary>
     /// 1 / max(||x||, 1e-12) per row, shape (N, 1): x̂ = x · this. Scaling a product by it instead of normalising the
-    /// (larger) inputs gives the same cosines with less work forward and backward.
+    /// (larger) inputs gives the same cosines with less work forward and backward. Computed as
+    /// rsqrt(max(Σx², 1e-24)): the floor is applied before the root, so a zero row gets a zero gradient, not 0/0.
     /// </summary>
-    public static Tensor InverseNorm(Tensor x) => linalg.vector_norm(x, 2, new long[] { -1 }, keepdim: true).clamp_min(NormEpsilon).reciprocal();
+    public static Tensor InverseNorm(Tensor x) => x.square().sum(-1, keepdim: true).clamp_min(SquaredNormFloor).rsqrt();
+
+    /// <summary>Euclidean norm over the last dimension, √Σx² (no autograd use; rooted-Scalar-safe unlike vector_norm).</summary>
+    public static Tensor RowNorm(Tensor x) => x.square().sum(-1).sqrt();
 
     /// <summary>
     /// log(1 + Σ_{mask} exp(logits)) along <paramref name="dim"/>, the masked logsumexp with an appended 0 logit

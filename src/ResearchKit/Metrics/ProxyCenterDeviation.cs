@@ -43,7 +43,7 @@ public static class ProxyCenterDeviation
         var counts = zeros(c, ScalarType.Int64, e.device).index_add_(0, y, ones_like(y), 1);
         var countsF = counts.to_type(e.dtype);
         var embeddingCenters = zeros(new[] { c, d }, e.dtype, e.device).index_add_(0, y, e, 1) / countsF.clamp_min(1).unsqueeze(1);
-        var primaryPerClass = linalg.vector_norm(embeddingCenters - p.mean(new long[] { 1 }), 2, new long[] { -1 });
+        var primaryPerClass = TensorMath.RowNorm(embeddingCenters - p.mean(new long[] { 1 }));
 
         // Mean over k of ||ê_i − p̂_{y_i,k}|| per sample, by chunks, then averaged per class.
         var perSample = empty(e.shape[0], e.dtype, e.device);
@@ -52,7 +52,7 @@ public static class ProxyCenterDeviation
             long len = Math.Min(ChunkRows, e.shape[0] - start);
             var rows = e.narrow(0, start, len);
             var own = p.index_select(0, y.narrow(0, start, len));   // (len, K, D)
-            perSample.narrow(0, start, len).copy_(linalg.vector_norm(own - rows.unsqueeze(1), 2, new long[] { -1 }).mean(new long[] { 1 }));
+            perSample.narrow(0, start, len).copy_(TensorMath.RowNorm(own - rows.unsqueeze(1)).mean(new long[] { 1 }));
         }
         var pairwisePerClass = zeros(c, e.dtype, e.device).index_add_(0, y, perSample, 1) / countsF.clamp_min(1);
 
