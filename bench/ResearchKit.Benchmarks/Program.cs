@@ -1,5 +1,6 @@
 using System.Reflection;
 using BenchmarkDotNet.Running;
+using ResearchKit.Training;
 
 namespace ResearchKit.Benchmarks;
 
@@ -23,6 +24,7 @@ public static class Program
     /// <summary>Dispatches to a bench command or to BenchmarkDotNet's switcher.</summary>
     public static int Main(string[] args)
     {
+        NativeHeap.Configure();   // as the CLI does, so kit numbers are the ones users get
         var commands = typeof(Program).Assembly.GetTypes()
             .Where(t => typeof(IBenchCommand).IsAssignableFrom(t) && t is { IsAbstract: false, IsInterface: false })
             .Select(t => (IBenchCommand)Activator.CreateInstance(t)!)

@@ -1,5 +1,6 @@
 using System.CommandLine;
 using ResearchKit.Cli.Infrastructure;
+using ResearchKit.Training;
 
 namespace ResearchKit.Cli;
 
@@ -26,6 +27,7 @@ public static class Program
             return CliErrors.Usage;
         }
         using var signals = StopSignals.Install();
+        NativeHeap.Configure();   // before libtorch allocates anything (eval and report allocate too, not only training)
         try
         {
             // Our own signal handling (StopSignals) and error reports (CliErrors) instead of System.CommandLine's.

@@ -23,9 +23,10 @@ public static class Determinism
         if (threads > 0) set_num_threads(threads);
     }
 
-    /// <summary>Seeds and pins threads in one call; returns the seeded <see cref="Random"/>.</summary>
+    /// <summary>Seeds and pins threads in one call (and tunes the native heap, <see cref="NativeHeap"/>); returns the seeded <see cref="Random"/>.</summary>
     public static Random Initialize(int seed, int threads)
     {
+        NativeHeap.Configure();   // every run's set-up passes here, so notebooks and library callers get it too
         SetThreads(threads);
         return Seed(seed);
     }

@@ -1,3 +1,4 @@
+using TorchSharp;
 using static TorchSharp.torch;
 
 namespace ResearchKit.Data;
@@ -128,7 +129,14 @@ public sealed class DataLoader
         if (_pipeline.PixelNoiseStd > 0)
         {
             using var gen = new Generator((ulong)SeedMix.Of(_options.Seed ^ 0x5EED, epoch, position), device);
-            x = x.add_(randn(x.shape, generator: gen, device: device).mul_(_pipeline.PixelNoiseStd * 255)).clamp_(0, 255);
+            // Rooted Scalars, not implicit ones (add_(Tensor) passes an implicit alpha = 1): the decode threads allocate
+            // while this runs, and a GC then can finalise an implicit Scalar mid-call (docs/torchsharp-scalar-race.md;
+            // a two-process Table I run failed here with "Expected false to be true … toFloat").
+            using var std = (_pipeline.PixelNoiseStd * 255).ToScalar();
+            using var one = 1.0.ToScalar();
+            using var low = 0.0.ToScalar();
+            using var high = 255.0.ToScalar();
+            x = x.add_(randn(x.shape, generator: gen, device: device).mul_(std), one).clamp_(low, high);
         }
         var (gain, offset) = _pipeline.Normalization.ChannelsLast(k, c);
         x = x.mul_(tensor(gain, device: device)).sub_(tensor(offset, device: device)).permute(0, 3, 1, 2);

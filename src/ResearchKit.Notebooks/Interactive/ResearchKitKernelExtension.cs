@@ -1,5 +1,6 @@
 using Microsoft.DotNet.Interactive;
 using ResearchKit.Notebooks.Formatting;
+using ResearchKit.Training;
 
 namespace ResearchKit.Notebooks.Interactive;
 
@@ -36,6 +37,7 @@ public sealed class ResearchKitKernelExtension : IKernelExtension
         ArgumentNullException.ThrowIfNull(kernel);
         // First, before any Plotly.NET type loads: the formatters below touch Plotly.NET only when a chart is rendered.
         FSharpCoreUnification.Install();
+        NativeHeap.Configure();   // the kernel process is libtorch's host here: keep its tensors off mmap/munmap
         if (Interlocked.Exchange(ref _loaded, 1) == 0) NotebookFormatters.Register();
         // plotly.js goes with every loading, not once per process: a re-run notebook's outputs start afresh.
         KernelInvocationContext.Current?.DisplayAs(PlotlyJsDelivery.ScriptHtml(), "text/html");

@@ -190,14 +190,15 @@ public sealed class GlobalCenter : nn.Module, IStateLoadObserver
         using var noGrad = no_grad();
         long n = y.shape[0], m = Capacity;
         // Explicit, rooted Scalars: implicit ones can be finalised by a GC while libtorch reads them (integer ops then fail
-        // with "Unknown scalar type"; docs/torchsharp-scalar-race.md).
+        // with "Unknown scalar type"; docs/torchsharp-scalar-race.md). TorchSharp's add_(Tensor) passes an implicit alpha = 1,
+        // so every add_ here names the rooted one.
         using var nS = n.ToScalar();
         using var mS = m.ToScalar();
         using var one = 1L.ToScalar();
 
         // Rank of each sample within its class, in row order: sort by the unique key label·N + row.
         var rows = arange(n, ScalarType.Int64, y.device);
-        var order = y.mul(nS).add_(rows).argsort();
+        var order = y.mul(nS).add_(rows, one).argsort();
         var sortedLabels = y.index_select(0, order);
         var perClass = zeros(NumClasses, ScalarType.Int64, y.device).index_add_(0, y, ones_like(y), one);
         var firstInSorted = perClass.cumsum(0).sub_(perClass);
@@ -210,8 +211,8 @@ public sealed class GlobalCenter : nn.Module, IStateLoadObserver
         // Usually every row survives (no class has more than M samples in the batch): skip three gathers, one of N x D.
         bool all = keep.shape[0] == n;
         var keptLabels = all ? y : y.index_select(0, keep);
-        var slot = heads.index_select(0, keptLabels).add_(all ? rank : rank.index_select(0, keep)).remainder_(mS);
-        var flat = keptLabels.mul(mS).add_(slot);
+        var slot = heads.index_select(0, keptLabels).add_(all ? rank : rank.index_select(0, keep), one).remainder_(mS);
+        var flat = keptLabels.mul(mS).add_(slot, one);
         var values = (all ? normalized.detach() : normalized.detach().index_select(0, keep)).to_type(entries.dtype);
         var stored = entries.view(NumClasses * m, EmbeddingSize);
         // Bring the statistics up to date (a recompute when stale) before the overwrite, then apply the difference:
@@ -223,8 +224,8 @@ public sealed class GlobalCenter : nn.Module, IStateLoadObserver
         stats.Add(keptLabels, flat, new64, old64);
         stored.index_copy_(0, flat, values);
 
-        heads.add_(perClass).remainder_(mS);
-        counts.add_(perClass).clamp_max_(mS);
+        heads.add_(perClass, one).remainder_(mS);
+        counts.add_(perClass, one).clamp_max_(mS);
         stats.CountEnqueue();
     }
 
