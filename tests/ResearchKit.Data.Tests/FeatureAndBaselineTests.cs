@@ -103,6 +103,34 @@ public class FeatureAndBaselineTests
     }
 
     [Fact]
+    public void A_second_filler_of_the_same_cache_waits_for_the_first_and_loads_its_file()
+    {
+        using var root = new TempDir();
+        var ds = GlyphDataset.Load(GlyphDatasetOptions.Tiny, root.Path).Dataset;
+        int calls = 0;
+        using var proj = randn(32 * 32, 16, generator: new Generator(1));
+        Tensor Backbone(Tensor x) { Interlocked.Increment(ref calls); return x.flatten(1).mm(proj); }
+        var path = root.Sub("features", "tiny-train.rkfeat");
+        using var first = FeatureCache.GetOrCreate(path, ds.Train, Backbone, ImagePipeline.GlyphEval(), "k", out _, batchSize: 100);
+        File.Delete(path);
+        int callsBefore = calls;
+
+        // Another worker holds the fill lock (an exclusive lock on the hidden sibling file) while it extracts.
+        var lockPath = Path.Combine(Path.GetDirectoryName(path)!, $".{Path.GetFileName(path)}.lock");
+        var holder = new FileStream(lockPath, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None);
+        bool fromCache = false;
+        var waiter = new Thread(() => { using var s = FeatureCache.GetOrCreate(path, ds.Train, Backbone, ImagePipeline.GlyphEval(), "k", out fromCache, batchSize: 100); });
+        waiter.Start();
+        Assert.False(waiter.Join(TimeSpan.FromSeconds(1)));   // blocked, not extracting
+        Assert.Equal(callsBefore, calls);
+        first.Save(path);   // the holder's file lands, then it lets go
+        holder.Dispose();
+        Assert.True(waiter.Join(TimeSpan.FromSeconds(30)));
+        Assert.True(fromCache);
+        Assert.Equal(callsBefore, calls);
+    }
+
+    [Fact]
     public void Truncated_feature_file_is_refused()
     {
         using var t = new TempDir();

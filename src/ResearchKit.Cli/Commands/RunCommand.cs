@@ -19,8 +19,16 @@ public static class RunCommand
         var shard = new Option<string>("--shard") { Description = "Run only shard i of n (i/n, 0-based), e.g. for a Slurm array.", DefaultValueFactory = _ => "0/1" };
         var device = new Option<string?>("--device") { Description = "Device override (cpu, cuda, cuda:1)." };
         var dataRoot = new Option<string?>("--data-root") { Description = "Data root (default $RESEARCHKIT_DATA or ~/.researchkit/data)." };
-        var cmd = new Command("run", "Run an experiment at a profile; prints and saves its table (table.csv).")
-            { experiment, profile, seeds, output, shard, device, dataRoot };
+        var jobs = new Option<string>("--jobs")
+        {
+            Description = "Runs trained at once, each in its own process: auto (CPU: cores / the profile's threads per run, " +
+                "at most 8; GPU: 1) or a count.",
+            DefaultValueFactory = _ => "auto",
+        };
+        // Set by a parent that split its shard over workers (RunLanes): standard input is the parent's lifeline.
+        var worker = new Option<bool>("--worker") { Hidden = true };
+        var cmd = new Command(Name, "Run an experiment at a profile; prints and saves its table (table.csv).")
+            { experiment, profile, seeds, output, shard, device, dataRoot, jobs, worker };
         cmd.SetAction(parse =>
         {
             var e = UsageException.Resolve(() => ExperimentRegistry.Get(parse.GetValue(experiment)!));
@@ -34,6 +42,13 @@ public static class RunCommand
                     $"{seedCount} seed(s)): nothing to do.");
                 return 0;
             }
+            var requested = UsageException.Resolve(() => RunLanes.ParseJobs(parse.GetValue(jobs)!));
+            bool isWorker = parse.GetValue(worker);
+            int owned = ExperimentRunner.Owned(plan, part).Count;
+            int lanes = isWorker ? 1 : Math.Min(owned, requested ?? RunLanes.Auto(p, parse.GetValue(device), owned, Environment.ProcessorCount));
+            if (isWorker) StopSignals.Current.WatchParent(Console.In);
+            if (lanes > 1)
+                return RunInLanes(parse, e, p, seedCount, part, lanes, parse.GetValue(output)!);
             var options = new TrainerOptions
             {
                 Cancellation = StopSignals.Current.Token, DataRoot = parse.GetValue(dataRoot),
@@ -42,11 +57,38 @@ public static class RunCommand
             var table = ExperimentRunner.Run(e, p, parse.GetValue(output)!, seedCount, part, parse.GetValue(device), options, Console.WriteLine);
             if (table.Stopped is { } stopped)
                 return TrainCommand.Stopped(stopped, $"the same `researchkit run` command");
+            if (isWorker) return 0;   // the parent prints the table of all lanes
             Console.WriteLine();
             Console.WriteLine(table.Format());
             Console.WriteLine($"table: {table.CsvPath}");
             return 0;
         });
         return cmd;
+
+        // This shard's runs over `lanes` worker processes (RunLanes), then the table of everything the folder holds.
+        int RunInLanes(ParseResult parse, Experiment e, ExperimentProfile p, int seedCount, Shard part, int lanes, string outRoot)
+        {
+            var folder = ExperimentRunner.OutputFolder(outRoot, e, p);
+            using var shardLock = ExperimentRunner.LockShard(folder, part, Console.WriteLine);
+            Console.WriteLine($"{ExperimentRunner.Owned(e.Plan(p, seedCount), part).Count} runs in {lanes} worker processes (--jobs {lanes})");
+            List<string> args = [Name, e.Name, "--profile", p.Name, "--seeds", $"{seedCount}", "--out", outRoot, "--jobs", "1"];
+            if (parse.GetValue(device) is { } d) args.AddRange(["--device", d]);
+            if (parse.GetValue(dataRoot) is { } r) args.AddRange(["--data-root", r]);
+            if (parse.GetValue(Program.Verbose)) args.Add("--verbose");
+            var codes = RunLanes.Run(args, part, lanes, StopSignals.Current.Token);
+            var table = ExperimentTable.Build(e, p, folder, requireRuns: false);
+            if (StopSignals.Current.Received is not null || codes.Any(c => c != 0))
+            {
+                Console.WriteLine($"stopped: {table.Missing.Count} planned run(s) of {e.Name} not finished in {folder}; " +
+                    "continue with: the same `researchkit run` command");
+                return StopSignals.Current.Received is not null ? StopSignals.Current.ExitCode : codes.First(c => c != 0);
+            }
+            Console.WriteLine();
+            Console.WriteLine(table.Format());
+            Console.WriteLine($"table: {table.CsvPath}");
+            return 0;
+        }
     }
+
+    private const string Name = "run";
 }

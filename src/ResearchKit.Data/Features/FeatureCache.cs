@@ -52,6 +52,8 @@ public static class FeatureCache
         out bool fromCache, int batchSize = 64, DataLoaderOptions? options = null)
     {
         var fingerprint = FeatureSet.FingerprintOf(split, key);
+        // Parallel workers and shards of one experiment share the cache: one extracts, the others wait here, then load.
+        using var fill = WaitForLock(path);
         if (File.Exists(path))
         {
             var cached = FeatureSet.Load(path);
@@ -62,6 +64,20 @@ public static class FeatureCache
         set.Save(path);
         fromCache = false;
         return set;
+    }
+
+    // An exclusive lock on a sibling file (flock under .NET on Unix, share mode on Windows), polled: extraction takes minutes,
+    // so a waiter spends nothing noticeable polling. The file stays (deleting it would let two holders in at once).
+    private static FileStream WaitForLock(string path)
+    {
+        var full = Path.GetFullPath(path);
+        Directory.CreateDirectory(Path.GetDirectoryName(full)!);
+        var lockPath = Path.Combine(Path.GetDirectoryName(full)!, $".{Path.GetFileName(full)}.lock");
+        while (true)
+        {
+            try { return new FileStream(lockPath, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None); }
+            catch (IOException) when (File.Exists(lockPath)) { Thread.Sleep(200); }
+        }
     }
 }
 

@@ -21,8 +21,15 @@ public sealed record DataLoaderOptions
     public Device? Device { get; init; }
     /// <summary>Decoding threads per batch (defaults to the core count).</summary>
     public int Workers { get; init; } = Environment.ProcessorCount;
-    /// <summary>Batches decoded ahead of the consumer.</summary>
-    public int Prefetch { get; init; } = 2;
+    /// <summary>
+    /// Batches decoded ahead of the consumer, on pool threads while it computes; 0 decodes each batch when it is asked for,
+    /// on the <see cref="Workers"/> while the consumer waits. Null (the default): 0 for a split whose images are all in
+    /// memory (<see cref="PixelImageSource"/>: decoding is cheap there), else 2. Why not always ahead: a decode thread that
+    /// allocates can start a GC while the consumer is inside a libtorch call, and TorchSharp 0.107 then may finalise an
+    /// implicit Scalar that call still reads (docs/torchsharp-scalar-race.md); with 0, no other managed thread runs
+    /// while a batch trains.
+    /// </summary>
+    public int? Prefetch { get; init; }
     /// <summary>Seed of the per-sample augmentation randomness (the sampler has its own).</summary>
     public int Seed { get; init; }
 }
@@ -40,6 +47,7 @@ public sealed class DataLoader
     private readonly ImagePipeline _pipeline;
     private readonly DataLoaderOptions _options;
     private readonly long[] _labels;
+    private readonly int _prefetch;
 
     /// <summary>A loader of <paramref name="split"/> in the batches <paramref name="sampler"/> draws, each image through <paramref name="pipeline"/>.</summary>
     public DataLoader(DataSplit split, IBatchSampler sampler, ImagePipeline pipeline, DataLoaderOptions? options = null)
@@ -51,6 +59,7 @@ public sealed class DataLoader
         if (_options.Workers < 1) throw new ArgumentException($"Workers must be ≥ 1; got {_options.Workers}.", nameof(options));
         if (_options.Prefetch < 0) throw new ArgumentException($"Prefetch must be ≥ 0; got {_options.Prefetch}.", nameof(options));
         (_split, _sampler, _pipeline) = (split, sampler, pipeline);
+        _prefetch = _options.Prefetch ?? (split.Samples.All(s => s.Source is PixelImageSource) ? 0 : 2);
         _labels = split.Samples.Select(s => (long)s.Label).ToArray();
     }
 
@@ -75,11 +84,22 @@ public sealed class DataLoader
     {
         int epoch = State.Epoch;
         var plan = _sampler.EpochPlan(epoch);
+        if (_prefetch == 0)
+        {
+            for (int position = State.Position; position < plan.Count; position++)
+            {
+                var batch = ToBatch(Decode(plan[position], epoch, position), plan[position], epoch, position);
+                State = position + 1 < plan.Count ? new SamplerState(epoch, position + 1) : new SamplerState(epoch + 1, 0);
+                yield return batch;
+            }
+            if (State.Epoch == epoch) State = new SamplerState(epoch + 1, 0);   // an empty epoch plan
+            yield break;
+        }
         var pending = new Queue<(int Position, Task<byte[]> Pixels)>();
         int next = State.Position;
         void Fill()
         {
-            while (next < plan.Count && pending.Count <= _options.Prefetch)
+            while (next < plan.Count && pending.Count <= _prefetch)
             {
                 int p = next++;
                 pending.Enqueue((p, Task.Run(() => Decode(plan[p], epoch, p))));

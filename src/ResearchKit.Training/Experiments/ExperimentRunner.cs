@@ -25,6 +25,18 @@ public readonly record struct Shard(int Index, int Count)
 
     /// <summary>Whether run number <paramref name="runIndex"/> belongs to this shard.</summary>
     public bool Owns(int runIndex) => runIndex % Count == Index;
+
+    /// <summary>
+    /// This shard cut into <paramref name="parts"/> shards whose runs together are exactly this one's: part j of i/n is
+    /// (i + n·j)/(n·parts), since a run index ≡ i (mod n) is ≡ i + n·j (mod n·parts) for exactly one j.
+    /// </summary>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="parts"/> &lt; 1.</exception>
+    public IReadOnlyList<Shard> Split(int parts)
+    {
+        if (parts < 1) throw new ArgumentOutOfRangeException(nameof(parts), parts, "Expected >= 1.");
+        var (i, n) = (Index, Count);
+        return Enumerable.Range(0, parts).Select(j => new Shard(i + n * j, n * parts)).ToList();
+    }
 }
 
 /// <summary>What a run folder of an experiment is (written as <see cref="RunLayout.Label"/> next to the run's config).</summary>
@@ -84,6 +96,15 @@ public static class ExperimentRunner
     public static string OutputFolder(string outRoot, Experiment experiment, ExperimentProfile profile) =>
         Path.Combine(outRoot, $"{experiment.Name}-{profile.Name}");
 
+    /// <summary>
+    /// Takes <paramref name="shard"/>'s lock of an experiment folder (created if missing): a second process for the same
+    /// shard is refused at once, naming the holder. <see cref="Run"/> takes it itself; a parent that splits its shard
+    /// over worker processes holds it for them.
+    /// </summary>
+    /// <exception cref="FolderLockedException">Another process holds it.</exception>
+    public static FolderLock LockShard(string folder, Shard shard, Action<string>? log = null) =>
+        FolderLock.Acquire(folder, $"shard-{shard.Index}-of-{shard.Count}", log);
+
     /// <summary>The indices (in plan order) of the runs <paramref name="shard"/> owns; empty when the plan is shorter than the shard count.</summary>
     public static IReadOnlyList<int> Owned(IReadOnlyList<PlannedRun> plan, Shard shard)
     {
@@ -117,7 +138,7 @@ public static class ExperimentRunner
         var plan = experiment.Plan(profile, seedCount);
         var part = shard ?? Shard.All;
         options ??= new TrainerOptions();
-        using var shardLock = FolderLock.Acquire(folder, $"shard-{part.Index}-of-{part.Count}", log);
+        using var shardLock = LockShard(folder, part, log);
         WritePlan(folder, new ExperimentPlan(experiment.Name, profile.Name, seedCount,
             plan.Select(p => new PlannedRunEntry(p.Dataset, p.Variant, p.Seed, p.RelativePath)).ToList()));
         // Cached frozen-backbone features and activations are shared by every run (and shard) of the output root.

@@ -26,6 +26,21 @@ public class ExperimentRegistryTests(GlyphsTinyFixture fixture) : IClassFixture<
         }
     }
 
+    [Theory]
+    [InlineData(0, 1, 2)]
+    [InlineData(1, 4, 3)]
+    [InlineData(2, 3, 1)]
+    public void A_shard_split_into_worker_shards_owns_exactly_its_runs_once(int index, int count, int parts)
+    {
+        var shard = new Shard(index, count);
+        var split = shard.Split(parts);
+        Assert.Equal(parts, split.Count);
+        for (int run = 0; run < 100; run++)
+            Assert.Equal(shard.Owns(run) ? 1 : 0, split.Count(s => s.Owns(run)));
+        Assert.All(split, s => Assert.Equal(count * parts, s.Count));
+        Assert.Throws<ArgumentOutOfRangeException>(() => shard.Split(0));
+    }
+
     [Fact]
     public void Shards_partition_the_plan_and_report_merges_them()
     {
