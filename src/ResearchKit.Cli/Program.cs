@@ -59,6 +59,7 @@ public static class Program
         root.Subcommands.Add(Commands.TrainCommand.Build());
         root.Subcommands.Add(Commands.EvalCommand.Build());
         root.Subcommands.Add(Commands.ReportCommand.Build());
+        root.Subcommands.Add(Commands.VerdictCommand.Build());
         root.Subcommands.Add(Commands.NotebookCommand.Build());
         root.Subcommands.Add(Commands.DemoCommand.Build());
         return root;

@@ -104,6 +104,47 @@ public class KitChartsTests
     }
 
     [Fact]
+    public void Forest_draws_asymmetric_intervals_per_group_around_a_dashed_reference()
+    {
+        var fig = Figure(KitCharts.Forest(
+        [
+            new IntervalRow("scratch", "primary", -0.5, -1.5, 0.25), new IntervalRow("frozen", "primary", 0.2, 0.1, 0.6),
+            new IntervalRow("frozen", "beta=0.1", 0.0, double.NaN, double.NaN),
+        ], "ΔR@1"));
+        var data = fig["data"]!.AsArray();
+        Assert.Equal(2, data.Count);   // one trace per group
+        var scratch = data[0]!;
+        Assert.Equal(new[] { 0.75 }, scratch["error_x"]!["array"]!.AsArray().Select(v => v!.GetValue<double>()));
+        Assert.Equal(new[] { 1.0 }, scratch["error_x"]!["arrayminus"]!.AsArray().Select(v => v!.GetValue<double>()));
+        Assert.Equal(new[] { "primary", "beta=0.1" }, data[1]!["y"]!.AsArray().Select(v => v!.GetValue<string>()));
+        Assert.Equal(0.0, data[1]!["error_x"]!["array"]![1]!.GetValue<double>());   // one seed: the point alone
+        var line = fig["layout"]!["shapes"]![0]!;
+        Assert.Equal(("dash", 0.0), (line["line"]!["dash"]!.GetValue<string>(), line["x0"]!.GetValue<double>()));
+        Assert.Throws<ArgumentException>(() => KitCharts.Forest([new IntervalRow("g", "r", 1.0, 1.5, 2.0)], "x"));   // interval misses its mean
+    }
+
+    [Fact]
+    public void Verdict_matrix_colours_each_cell_by_its_outcome_and_leaves_absent_cells_blank()
+    {
+        string[] outcomes = ["holds", "fails", "inconclusive"];
+        var fig = Figure(KitCharts.VerdictMatrix(
+        [
+            new VerdictCell("primary", "(i)", "fails", "-0.16 [-0.38, +0.06]"), new VerdictCell("primary", "(ii)", "holds"),
+            new VerdictCell("beta=0.1", "(i)", "inconclusive"),
+        ], outcomes, ["#0000ff", "#ff0000", "#888888"]));
+        var t = fig["data"]![0]!;
+        Assert.Equal("heatmap", t["type"]!.GetValue<string>());
+        var z = t["z"]!.AsArray();
+        Assert.Equal(new double?[] { 1, 0 }, z[0]!.AsArray().Select(v => v?.GetValue<double>()));
+        Assert.Equal(new double?[] { 2, null }, z[1]!.AsArray().Select(v => v?.GetValue<double>()));
+        Assert.Equal("fails", t["text"]![0]![0]!.GetValue<string>());
+        // Index i maps to the middle of its colour step: zmin/zmax of ±0.5 around the indices.
+        Assert.Equal((-0.5, 2.5), (t["zmin"]!.GetValue<double>(), t["zmax"]!.GetValue<double>()));
+        Assert.Throws<ArgumentException>(() => KitCharts.VerdictMatrix([new VerdictCell("a", "b", "maybe")], outcomes, ["#0000ff", "#ff0000", "#888888"]));
+        Assert.Throws<ArgumentException>(() => KitCharts.VerdictMatrix([new VerdictCell("a", "b", "holds")], outcomes, ["#0000ff"]));
+    }
+
+    [Fact]
     public void Bad_input_is_rejected_with_the_expected_form()
     {
         Assert.Throws<ArgumentException>(() => KitCharts.RecallAtK([]));

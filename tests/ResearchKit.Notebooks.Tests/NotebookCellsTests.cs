@@ -71,4 +71,15 @@ public class NotebookCellsTests
         Assert.False(Directory.Exists(dir.File("figs")));
         Assert.Contains("Figures not exported", output.ToString());
     }
+
+    [Fact]
+    public void The_study_cell_names_unknown_readings_and_claims_before_training_anything()
+    {
+        using var dir = new TempDir();
+        var e = Assert.Throws<ArgumentException>(() => StudyCells.RunStudy("smoke", 2, dir.Path, readings: "primary,sg=bogus"));
+        Assert.Contains("sg=bogus", e.Message);
+        Assert.Contains("pa_rescaled", e.Message);   // the known ones are listed
+        Assert.Throws<ArgumentException>(() => StudyCells.RunStudy("smoke", 2, dir.Path, claims: "vi"));
+        Assert.Empty(Directory.EnumerateFileSystemEntries(dir.Path));
+    }
 }

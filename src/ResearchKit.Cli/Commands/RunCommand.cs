@@ -13,7 +13,7 @@ public static class RunCommand
     public static Command Build()
     {
         var experiment = new Argument<string>("experiment") { Description = "Experiment name (see `list`)." };
-        var profile = new Option<string>("--profile") { Description = "paper, default or smoke.", DefaultValueFactory = _ => "default" };
+        var profile = new Option<string>("--profile") { Description = $"{string.Join(", ", Profiles.All.Select(p => p.Name))} (see `list`).", DefaultValueFactory = _ => "default" };
         var seeds = new Option<int?>("--seeds") { Description = "Seeds per config (default: the profile's)." };
         var output = new Option<string>("--out") { Description = "Output root.", DefaultValueFactory = _ => "runs" };
         var shard = new Option<string>("--shard") { Description = "Run only shard i of n (i/n, 0-based), e.g. for a Slurm array.", DefaultValueFactory = _ => "0/1" };

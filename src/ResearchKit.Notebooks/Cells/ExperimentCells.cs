@@ -71,8 +71,7 @@ public static class ExperimentCells
         var experiment = ExperimentRegistry.Get(experimentName);
         if (variants is not null) experiment = experiment with { Variants = experiment.Variants.Where(v => variants(v.Name)).ToList() };
         var profile = NotebookProfile(profileName, epochs, dataset);
-        var root = profile.DatasetPinned ? Path.Combine(resultsDir, $"dataset-{Slugs.Of(dataset)}") : resultsDir;
-        if (epochs > 0) root = Path.Combine(root, $"epochs-{epochs}");
+        var root = ResultsRoot(resultsDir, profile, epochs, dataset);
         var preloaded = profile.HasPaperNumbers ? null : LoadDataset(experiment.Datasets(profile)[0]);
         var watch = Stopwatch.StartNew();
         var table = ExperimentRunner.Run(experiment, profile, root, seeds > 0 ? seeds : null,
@@ -80,6 +79,19 @@ public static class ExperimentCells
         log($"{experiment.Name} at '{profile.Name}' ({profile.Base.Epochs} epochs): {watch.Elapsed.TotalSeconds:F0} s; " +
             $"results in {Path.GetFullPath(ExperimentRunner.OutputFolder(root, experiment, profile))}");
         return table;
+    }
+
+    /// <summary>
+    /// Where <see cref="RunOrLoad"/> keeps the experiment folders of <paramref name="profile"/> under <paramref name="resultsDir"/>:
+    /// the root itself, or a <c>dataset-*</c> / <c>epochs-*</c> sub-folder for a pinned data set or cut runs, so they never
+    /// mix with the profile's own results.
+    /// </summary>
+    public static string ResultsRoot(string resultsDir, ExperimentProfile profile, int epochs = 0, string dataset = "")
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(resultsDir);
+        ArgumentNullException.ThrowIfNull(profile);
+        var root = profile.DatasetPinned ? Path.Combine(resultsDir, $"dataset-{Slugs.Of(dataset)}") : resultsDir;
+        return epochs > 0 ? Path.Combine(root, $"epochs-{epochs}") : root;
     }
 
     /// <summary>The finished run folders (those with a result.json) of <paramref name="variant"/> in the table's experiment folder, sorted.</summary>

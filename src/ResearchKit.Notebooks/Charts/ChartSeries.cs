@@ -26,3 +26,18 @@ public sealed record AblationBar(string Group, string Variant, double Mean, doub
 /// <param name="X">Where, in the x axis's units.</param>
 /// <param name="Label">Text beside the line's top, or null.</param>
 public sealed record ReferenceLine(double X, string? Label = null);
+
+/// <summary>One row of a forest plot: an estimate with its interval (e.g. a difference to a baseline with a 95 % CI).</summary>
+/// <param name="Group">The series (one colour and marker per group, e.g. a regime).</param>
+/// <param name="Label">The row (y category, e.g. a reading).</param>
+/// <param name="Mean">The estimate, in the axis's units.</param>
+/// <param name="Lower">Lower end of the interval (≤ Mean); NaN draws the point alone.</param>
+/// <param name="Upper">Upper end of the interval (≥ Mean); NaN draws the point alone.</param>
+public sealed record IntervalRow(string Group, string Label, double Mean, double Lower, double Upper);
+
+/// <summary>One cell of a verdict matrix: a categorical outcome at (row, column).</summary>
+/// <param name="Row">The row (e.g. a reading).</param>
+/// <param name="Column">The column (e.g. a claim in a regime).</param>
+/// <param name="Outcome">One of the matrix's outcomes (e.g. holds, fails, inconclusive, not run).</param>
+/// <param name="Detail">Hover text, e.g. the difference and its interval.</param>
+public sealed record VerdictCell(string Row, string Column, string Outcome, string Detail = "");

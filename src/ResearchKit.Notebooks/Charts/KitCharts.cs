@@ -173,6 +173,85 @@ public static class KitCharts
     }
 
     /// <summary>
+    /// A forest plot: each row's estimate as a marker with its interval as a horizontal error bar, one colour per group
+    /// (groups side by side within a row), and a dashed vertical line at <paramref name="reference"/> (0 for differences).
+    /// Rows keep the order they first appear in, top to bottom.
+    /// </summary>
+    /// <exception cref="ArgumentException">Empty input, a non-finite estimate, or an interval that does not contain its estimate.</exception>
+    public static GenericChart Forest(IEnumerable<IntervalRow> rows, string xTitle, string? title = null, double reference = 0, ChartTheme? theme = null)
+    {
+        theme ??= ChartTheme.Publication;
+        var list = NonEmpty(rows, nameof(rows));
+        Check(list.All(r => double.IsFinite(r.Mean)), nameof(rows), "every Mean must be finite");
+        Check(list.All(r => (double.IsNaN(r.Lower) || r.Lower <= r.Mean + 1e-12) && (double.IsNaN(r.Upper) || r.Upper >= r.Mean - 1e-12)), nameof(rows),
+            "every interval must contain its Mean (Lower <= Mean <= Upper, or NaN for none)");
+        var labels = list.Select(r => r.Label).Distinct().ToArray();
+        var groups = list.Select(r => r.Group).Distinct().ToArray();
+        var traces = new List<Trace>();
+        for (int g = 0; g < groups.Length; g++)
+        {
+            var byLabel = list.Where(r => r.Group == groups[g]).ToDictionary(r => r.Label);
+            var present = labels.Where(byLabel.ContainsKey).ToArray();
+            var pts = present.Select(l => byLabel[l]).ToArray();
+            traces.Add(Trace("scatter",
+                ("name", groups[g]), ("mode", "markers"), ("orientation", "h"),
+                ("x", pts.Select(p => p.Mean).ToArray()), ("y", present),
+                ("marker", Obj<Marker>(("color", theme.Color(g)), ("size", theme.MarkerSize + 1), ("symbol", Symbols[g % Symbols.Length]))),
+                ("error_x", Obj<Error>(("type", "data"), ("symmetric", false), ("visible", true), ("color", theme.Color(g)), ("thickness", 1.6), ("width", 4),
+                    ("array", pts.Select(p => double.IsNaN(p.Upper) ? 0 : p.Upper - p.Mean).ToArray()),
+                    ("arrayminus", pts.Select(p => double.IsNaN(p.Lower) ? 0 : p.Mean - p.Lower).ToArray()))),
+                ("hovertemplate", $"{groups[g]}<br>%{{y}}: %{{x:.2f}}<extra></extra>")));
+        }
+        var y = Axis(theme, "", ("type", "category"), ("autorange", "reversed"), ("showgrid", true));
+        var layout = Layout(theme, title, Axis(theme, xTitle, ("zeroline", false)), y, showLegend: groups.Length > 1);
+        layout.SetProperty("scattermode", "group");
+        layout.SetProperty("shapes", new[]
+        {
+            Obj<Shape>(("type", "line"), ("xref", "x"), ("yref", "paper"), ("x0", reference), ("x1", reference), ("y0", 0), ("y1", 1),
+                ("line", Obj<Line>(("color", "#555555"), ("width", 1.5), ("dash", "dash")))),
+        });
+        layout.SetProperty("height", Math.Max(360, 120 + 28 * labels.Length));
+        return PlotlyObjects.Chart(traces, layout);
+    }
+
+    /// <summary>
+    /// A matrix of categorical outcomes (rows × columns), each cell coloured by its outcome's position in
+    /// <paramref name="outcomes"/> with the matching colour of <paramref name="colors"/>, labelled with the outcome, and
+    /// <see cref="VerdictCell.Detail"/> on hover. A cell that is absent stays blank.
+    /// </summary>
+    /// <exception cref="ArgumentException">Empty input, colours that do not match the outcomes, an unknown outcome, or a duplicate cell.</exception>
+    public static GenericChart VerdictMatrix(IEnumerable<VerdictCell> cells, IReadOnlyList<string> outcomes, IReadOnlyList<string> colors,
+        string? title = null, ChartTheme? theme = null)
+    {
+        theme ??= ChartTheme.Publication;
+        var list = NonEmpty(cells, nameof(cells));
+        Check(outcomes.Count > 0 && outcomes.Count == colors.Count, nameof(colors), $"give one colour per outcome ({outcomes.Count}), got {colors.Count}");
+        var unknown = list.FirstOrDefault(c => !outcomes.Contains(c.Outcome));
+        Check(unknown is null, nameof(cells), $"cell ({unknown?.Row}, {unknown?.Column}) has outcome '{unknown?.Outcome}'; expected one of {string.Join(", ", outcomes)}");
+        var dup = list.GroupBy(c => (c.Row, c.Column)).FirstOrDefault(g => g.Count() > 1);
+        Check(dup is null, nameof(cells), $"duplicate cell ({dup?.Key.Row}, {dup?.Key.Column})");
+        var rows = list.Select(c => c.Row).Distinct().ToArray();
+        var columns = list.Select(c => c.Column).Distinct().ToArray();
+        var at = list.ToDictionary(c => (c.Row, c.Column));
+        double?[][] z = rows.Select(r => columns.Select(c => at.TryGetValue((r, c), out var v) ? (double?)outcomes.ToList().IndexOf(v.Outcome) : null).ToArray()).ToArray();
+        string[][] text = rows.Select(r => columns.Select(c => at.TryGetValue((r, c), out var v) ? v.Outcome : "").ToArray()).ToArray();
+        string[][] hover = rows.Select(r => columns.Select(c => at.TryGetValue((r, c), out var v) ? v.Detail : "").ToArray()).ToArray();
+        // A stepped colour scale: outcome i fills [i, i + 1) / n, so each index gets exactly its colour.
+        int n = outcomes.Count;
+        var scale = Enumerable.Range(0, n).SelectMany(i => new object[] { new object[] { (double)i / n, colors[i] }, new object[] { (double)(i + 1) / n, colors[i] } }).ToArray();
+        var trace = Trace("heatmap",
+            ("z", z), ("x", columns), ("y", rows), ("zmin", -0.5), ("zmax", n - 0.5), ("colorscale", scale), ("showscale", false),
+            ("text", text), ("texttemplate", "%{text}"), ("textfont", Font(theme, theme.FontSize - 2, theme.InkColor)),
+            ("customdata", hover), ("xgap", 2), ("ygap", 2),
+            ("hovertemplate", "%{y} · %{x}<br>%{text}<br>%{customdata}<extra></extra>"));
+        var layout = Layout(theme, title,
+            Axis(theme, "", ("type", "category"), ("side", "top"), ("showgrid", false), ("mirror", false), ("showline", false)),
+            Axis(theme, "", ("type", "category"), ("autorange", "reversed"), ("showgrid", false), ("mirror", false), ("showline", false)), showLegend: false);
+        layout.SetProperty("height", Math.Max(360, 140 + 30 * rows.Length));
+        return PlotlyObjects.Chart([trace], layout);
+    }
+
+    /// <summary>
     /// A 2-D embedding (e.g. t-SNE) coloured by class, with optional proxies (stars) and class centres (diamonds) drawn in
     /// their class's colour with a black outline. Rows of <paramref name="points"/> are samples (N × 2).
     /// </summary>

@@ -49,6 +49,12 @@ internal sealed class TrainingLoop : IDisposable
     /// <summary>Trains from epoch 0, or from the newest usable checkpoint with <paramref name="resume"/>, to the end or a stop.</summary>
     public TrainingResult Run(bool resume)
     {
+        try { return RunEpochs(resume); }
+        finally { GcQuiet.Exit(); }
+    }
+
+    private TrainingResult RunEpochs(bool resume)
+    {
         int startEpoch = resume ? Restore() : 0;
         opts.Progress.Message($"training {cfg.Epochs - startEpoch} epoch(s) of {built.Inputs.BatchesPerEpoch} steps on {cfg.Device} into {run.Root}");
         var schedule = LrSchedules.Create(built.Optimizer.Optimizer, cfg.Schedule, cfg.Epochs, completedEpochs: startEpoch);
@@ -123,6 +129,7 @@ internal sealed class TrainingLoop : IDisposable
                 return null;
             }
             timer.Stop(Phase.Data);
+            GcQuiet.Enter();   // no GC from another thread while libtorch reads this step's implicit Scalars
             using var batch = batches.Current;
             using var scope = NewDisposeScope();
             optimizer.Optimizer.zero_grad();
@@ -150,6 +157,7 @@ internal sealed class TrainingLoop : IDisposable
     // when due and at the last epoch; both go into `metrics`. Returns the retrieval result, if this epoch evaluated.
     private RetrievalResult? Measure(int epoch, Dictionary<string, double> metrics)
     {
+        GcQuiet.Enter();   // the deviation pass and the evaluation call libtorch with implicit Scalars too
         if (cfg.DeviationEveryEpochs > 0 && (epoch + 1) % cfg.DeviationEveryEpochs == 0)
         {
             timer.Start();

@@ -52,8 +52,18 @@ public sealed record TrainingSetup(TrainingConfig Config, TrainingData Data, Run
         var spec = BackboneRegistry.Default.Get(config.Backbone).Spec;   // unknown backbone: names the registered ones
         var info = DatasetRegistry.Info(config.Dataset);                  // unknown data set: names the known ones
         if (config.PretrainedWeights is { } weights && !File.Exists(weights))
-            throw new FileNotFoundException($"TrainingConfig.PretrainedWeights: '{Path.GetFullPath(weights)}' not found " +
-                "(convert them with data-scripts/convert_weights.py, see docs/pretrained-weights.md, or set it to null).", weights);
+        {
+            // A backbone that can make its own weights (ResNet-18 from its NuGet package) does it here, before anything is
+            // written, so the first run of a pretrained profile converts instead of failing; its errors name their fix.
+            if (spec.ProvideWeights is { } provide)
+            {
+                log($"converting pretrained weights for {config.Backbone} to {weights} ({spec.WeightsSource}) …");
+                provide(weights);
+            }
+            if (!File.Exists(weights))
+                throw new FileNotFoundException($"TrainingConfig.PretrainedWeights: '{Path.GetFullPath(weights)}' not found " +
+                    $"(source: {spec.WeightsSource ?? "none recorded"}; convert with data-scripts/convert_weights.py, see docs/pretrained-weights.md, or set it to null).", weights);
+        }
 
         var sw = Stopwatch.StartNew();
         log($"loading data set {info.Name}{(options.Dataset is null ? $" from {options.DataRoot ?? DataRoot.Default}" : " (preloaded)")} …");

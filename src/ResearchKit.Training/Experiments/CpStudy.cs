@@ -12,7 +12,10 @@ namespace ResearchKit.Training.Experiments;
 /// <param name="Apply">The change, applied to a CP loss section.</param>
 /// <param name="LambdaOnly">It changes only λ, so its s^g-only row (λ = 0) would repeat the primary one.</param>
 /// <param name="MultiProxyOnly">It changes nothing at K = 1 (T, the multi-proxy calibration rule): only K = 3 rows use it.</param>
-public sealed record CpReading(string Name, string Description, Func<LossConfig, LossConfig> Apply, bool LambdaOnly = false, bool MultiProxyOnly = false);
+/// <param name="ChangesBase">It changes the base loss itself (PA's α, δ), so each claim also runs that base loss without CP
+/// (rows <c>{Name} | PA …</c>): the control that tells the reading's effect from CP's.</param>
+public sealed record CpReading(string Name, string Description, Func<LossConfig, LossConfig> Apply, bool LambdaOnly = false, bool MultiProxyOnly = false,
+    bool ChangesBase = false);
 
 /// <summary>
 /// The study of issue 13: which reading of CP reproduces the paper's qualitative claims, in which regime. Each claim is a
@@ -43,7 +46,7 @@ public static class CpStudy
         new("lambda=10", "λ = 10", l => Cp(l, o => o with { Lambda = 10 }), LambdaOnly: true),
         new("lambda=100", "λ = 100", l => Cp(l, o => o with { Lambda = 100 }), LambdaOnly: true),
         new("pa_rescaled", "PA's α, δ rescaled to S's range [-2, 2]: α = 16, δ = 0.2 (rows of other losses keep theirs)",
-            l => l with { Base = l.Base is ProxyAnchorOptions pa ? pa with { Alpha = 16, Margin = 0.2 } : l.Base }),
+            l => l with { Base = l.Base is ProxyAnchorOptions pa ? pa with { Alpha = 16, Margin = 0.2 } : l.Base }, ChangesBase: true),
     ];
 
     /// <summary>The five claims as experiments.</summary>
@@ -60,13 +63,21 @@ public static class CpStudy
     // The readings that change a K = 1 run.
     private static IEnumerable<CpReading> AtK1 => Readings.Where(r => !r.MultiProxyOnly);
 
+    // The baseline rows `name` (the base loss without CP) plus, for each reading that changes the base loss, its control
+    // `{reading} | name` (the same change without CP).
+    private static IEnumerable<ExperimentVariant> Baselines(string name, Func<ExperimentProfile, TrainingConfig, TrainingConfig> setup)
+    {
+        yield return new(name, setup);
+        foreach (var r in Readings.Where(r => r.ChangesBase)) yield return Row(name, r, setup);
+    }
+
     private static TrainingConfig Base(TrainingConfig c, bool cp, int k = 1, LossOptions? loss = null, double lambda = 1) =>
         c with { Loss = c.Loss with { Base = loss ?? new ProxyAnchorOptions(), CalibrateProxy = cp, ProxiesPerClass = k, Cp = c.Loss.Cp with { ProxiesPerClass = k, Lambda = lambda } } };
 
     /// <summary>(i) Table I: PA ≤ PA + s^g ≤ PA + s^g + L_cal, L_cal bringing most of the gain (K = 1).</summary>
     public static Experiment TableI()
     {
-        var v = new List<ExperimentVariant> { new("PA", (_, c) => Base(c, false)) };
+        var v = Baselines("PA", (_, c) => Base(c, false)).ToList();
         foreach (var r in AtK1)
         {
             if (!r.LambdaOnly) v.Add(Row("s^g", r, (_, c) => Base(c, true, lambda: 0)));
@@ -78,7 +89,7 @@ public static class CpStudy
     /// <summary>(ii) Fig. 3: CP's proxy–center deviation drops after E_s, PA's does not (per-epoch series).</summary>
     public static Experiment Fig3()
     {
-        var v = new List<ExperimentVariant> { new("PA", (_, c) => Base(c, false) with { DeviationEveryEpochs = 1 }) };
+        var v = Baselines("PA", (_, c) => Base(c, false) with { DeviationEveryEpochs = 1 }).ToList();
         foreach (var r in AtK1)
             v.Add(Row("CP", r, (p, c) => Base(c, true) with { DeviationEveryEpochs = 1 }));
         return new Experiment("study-ii", "claim (ii), Fig. 3: deviation per epoch, PA and CP under each reading (E_s the profile's)", v,
@@ -88,7 +99,7 @@ public static class CpStudy
     /// <summary>(iii) Table II: K = 3 beats K = 1, with and without CP.</summary>
     public static Experiment TableII()
     {
-        var v = new List<ExperimentVariant> { new("PA K=1", (_, c) => Base(c, false)), new("PA K=3", (_, c) => Base(c, false, 3)) };
+        var v = Baselines("PA K=1", (_, c) => Base(c, false)).Concat(Baselines("PA K=3", (_, c) => Base(c, false, 3))).ToList();
         foreach (var r in Readings)
         {
             if (!r.MultiProxyOnly) v.Add(Row("CP K=1", r, (_, c) => Base(c, true)));
@@ -120,7 +131,7 @@ public static class CpStudy
         foreach (var rate in new[] { 0.2, 0.5 })
         {
             string n = $"noise={rate * 100:0}%";
-            v.Add(new($"PA {n}", (_, c) => Base(c, false) with { LabelNoiseRate = rate }));
+            v.AddRange(Baselines($"PA {n}", (_, c) => Base(c, false) with { LabelNoiseRate = rate }));
             foreach (var r in AtK1) v.Add(Row($"CP {n}", r, (_, c) => Base(c, true) with { LabelNoiseRate = rate }));
         }
         return new Experiment("study-v", "claim (v), Table V: CP's margin over PA at 20 % and 50 % label noise under each reading", v, [P1, Map], PaperNumbers.None);

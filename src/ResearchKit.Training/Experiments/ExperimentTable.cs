@@ -78,16 +78,37 @@ public sealed record ExperimentTable(Experiment Experiment, ExperimentProfile Pr
     /// <exception cref="InvalidDataException">A result, label, plan or metrics file is unreadable; the message names it.</exception>
     public static ExperimentTable Build(Experiment experiment, ExperimentProfile profile, string folder, bool requireRuns = true)
     {
+        var runs = RunsOf(experiment, profile, folder, out var missing);
+        return Build(experiment, profile, folder, runs, missing, requireRuns);
+    }
+
+    /// <summary>
+    /// The finished runs of <paramref name="experiment"/> at <paramref name="profile"/> in <paramref name="folder"/>, one per
+    /// seed and variant, for statistics a table's mean ± sd cannot give (paired differences over seeds, per-epoch series).
+    /// </summary>
+    /// <exception cref="ArgumentException">The folder holds no runs, or runs of another experiment or profile.</exception>
+    /// <exception cref="InvalidDataException">A result, label or plan file is unreadable; the message names it.</exception>
+    public static IReadOnlyList<FinishedRun> FinishedRuns(Experiment experiment, ExperimentProfile profile, string folder) =>
+        Finished(RunsOf(experiment, profile, folder, out _));
+
+    private static List<(string Dir, RunLabel Label)> RunsOf(Experiment experiment, ExperimentProfile profile, string folder,
+        out List<(string? Variant, string Line)> missing)
+    {
         ArgumentNullException.ThrowIfNull(experiment);
         ArgumentNullException.ThrowIfNull(profile);
-        var runs = FindRuns(folder, out var missing);
+        var runs = FindRuns(folder, out missing);
         var names = OneExperiment(folder, runs);
         if (names != (experiment.Name, profile.Name))
             throw new ArgumentException($"'{folder}' holds runs of {names.Experiment}/{names.Profile}, not of {experiment.Name}/{profile.Name}.", nameof(folder));
         var variants = experiment.Variants.Select(v => v.Name).ToHashSet(StringComparer.Ordinal);
         missing.RemoveAll(m => m.Variant is { } v && !variants.Contains(v));
-        return Build(experiment, profile, folder, runs.Where(r => variants.Contains(r.Label.Variant)).ToList(), missing, requireRuns);
+        return runs.Where(r => variants.Contains(r.Label.Variant)).ToList();
     }
+
+    private static List<FinishedRun> Finished(IEnumerable<(string Dir, RunLabel Label)> runs) =>
+        runs.Where(r => File.Exists(Path.Combine(r.Dir, RunLayout.Result)))
+            .Select(r => new FinishedRun(r.Label, r.Dir, ReadJson<TrainingResult>(Path.Combine(r.Dir, RunLayout.Result))))
+            .ToList();
 
     // The runs of a folder: its plan's, or (folders written before plans) those with a label. Missing lines carry the
     // variant they belong to, so a table of some of the variants leaves the others' out.
@@ -131,9 +152,7 @@ public sealed record ExperimentTable(Experiment Experiment, ExperimentProfile Pr
     private static ExperimentTable Build(Experiment experiment, ExperimentProfile profile, string folder, List<(string Dir, RunLabel Label)> runs,
         List<(string? Variant, string Line)> missing, bool requireRuns)
     {
-        var finished = runs.Where(r => File.Exists(Path.Combine(r.Dir, RunLayout.Result)))
-            .Select(r => (r.Dir, r.Label, Result: ReadJson<TrainingResult>(Path.Combine(r.Dir, RunLayout.Result))))
-            .ToList();
+        var finished = Finished(runs);
         if (finished.Count == 0 && requireRuns)
             throw new ArgumentException($"'{folder}' holds no finished run yet ({missing.Count} planned run(s) not finished).", nameof(folder));
 
@@ -265,3 +284,9 @@ public sealed record ExperimentTable(Experiment Experiment, ExperimentProfile Pr
             : "Values as stored";
     }
 }
+
+/// <summary>A finished run of an experiment folder.</summary>
+/// <param name="Label">Experiment, profile, data set, variant and seed.</param>
+/// <param name="Dir">The run folder (its <see cref="RunLayout.MetricsJsonl"/> holds the per-epoch rows).</param>
+/// <param name="Result">Its result.json.</param>
+public sealed record FinishedRun(RunLabel Label, string Dir, TrainingResult Result);

@@ -20,6 +20,10 @@ public sealed class StableAdamW : TorchSharp.Modules.AdamW
         double weight_decay = 0, bool amsgrad = false, bool maximize = false)
         : base(parameters, lr, beta1, beta2, eps, weight_decay, amsgrad, maximize) { }
 
+    // TorchSharp's add_(Scalar) passes a fresh, unrooted alpha = 1 (docs/torchsharp-scalar-race.md): a study run crashed
+    // in it ("Expected false to be true" from Scalar::toFloat), so alpha is this rooted Scalar.
+    private static readonly Scalar One = 1.0.ToScalar();
+
     /// <inheritdoc/>
     public override Tensor step(Func<Tensor>? closure = null) => _step<ParamGroup>(group =>
     {
@@ -53,11 +57,11 @@ public sealed class StableAdamW : TorchSharp.Modules.AdamW
                 var previous = state.max_exp_avg_sq;
                 state.max_exp_avg_sq = maximum(previous, state.exp_avg_sq).DetachFromDisposeScope();
                 previous.Dispose();
-                denom = (state.max_exp_avg_sq.sqrt() / sqrtBc2).add_(epsilon);
+                denom = (state.max_exp_avg_sq.sqrt() / sqrtBc2).add_(epsilon, One);
             }
             else
             {
-                denom = (state.exp_avg_sq.sqrt() / sqrtBc2).add_(epsilon);
+                denom = (state.exp_avg_sq.sqrt() / sqrtBc2).add_(epsilon, One);
             }
             using var stepSize = (-(lr / biasCorrection1)).ToScalar();
             param.addcdiv_(state.exp_avg, denom, value: stepSize);

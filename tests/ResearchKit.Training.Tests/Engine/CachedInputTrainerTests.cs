@@ -115,6 +115,19 @@ public sealed class CachedInputTrainerTests(PretrainedGlyphsFixture fixture) : I
             Assert.True(trained[$"backbone.layer4.2.{key}"].eq(original[$"layer4.2.{key}"]).all().item<bool>(), key);
     }
 
+    // The profiles name weights/resnet18-cntk.safetensors, which a fresh clone lacks: the first run converts it from the
+    // restored package (a run of study-ii in worker processes failed here before the trainer ever built the backbone).
+    [Fact]
+    public void A_first_run_converts_missing_ResNet18_weights_and_trains()
+    {
+        using var dir = new TempDir();
+        var weights = dir.File("weights/resnet18-cntk.safetensors");
+        var cfg = Frozen with { PretrainedWeights = weights, Epochs = 1, EvalEveryEpochs = 1, Loss = Frozen.Loss with { CalibrateProxy = false } };
+        var result = Trainer.Train(cfg, dir.File("run"), Options(fixture.Cache));
+        Assert.True(result.Completed);
+        Assert.Equal(File.ReadAllBytes(fixture.Weights), File.ReadAllBytes(weights));
+    }
+
     [Fact]
     public void Cached_inputs_need_pretrained_weights()
     {

@@ -125,6 +125,15 @@ public class ExperimentRegistryTests(GlyphsTinyFixture fixture) : IClassFixture<
         Assert.Equal(primary.Cp with { CenterClasses = ResearchKit.Similarity.CenterClasses.OwnClass }, study["sg=own_class | s^g + L_cal"].Loss.Cp);
         Assert.Equal(primary.Cp with { Lambda = 100 }, study["lambda=100 | s^g + L_cal"].Loss.Cp);
         Assert.Equal(new ProxyAnchorOptions { Alpha = 16, Margin = 0.2 }, study["pa_rescaled | s^g + L_cal"].Loss.Base);
+        // pa_rescaled changes PA itself, so PA with the same α, δ and no CP runs beside it (its control), in every claim.
+        Assert.Equal(study["PA"] with { Loss = study["PA"].Loss with { Base = new ProxyAnchorOptions { Alpha = 16, Margin = 0.2 } } }, study["pa_rescaled | PA"]);
+        Assert.False(study["pa_rescaled | PA"].Loss.CalibrateProxy);
+        Assert.DoesNotContain("primary | PA", study.Keys);
+        foreach (var (experiment, row) in new[] { ("study-ii", "pa_rescaled | PA"), ("study-iii", "pa_rescaled | PA K=3"), ("study-v", "pa_rescaled | PA noise=50%") })
+        {
+            var control = ExperimentRegistry.Get(experiment).Plan(profile, 1).Single(r => r.Variant == row).Config;
+            Assert.Equal((false, 16.0), (control.Loss.CalibrateProxy, ((ProxyAnchorOptions)control.Loss.Base).Alpha));
+        }
         Assert.DoesNotContain("lambda=10 | s^g", study.Keys);      // λ readings have no λ = 0 row of their own
         Assert.DoesNotContain("T=0.1 | s^g + L_cal", study.Keys);  // nor K = 1 rows for readings that need K > 1
 

@@ -37,6 +37,9 @@ public class TrainerTests(GlyphsTinyFixture fixture) : IClassFixture<GlyphsTinyF
         Assert.True(a.Completed);
         Assert.Equal(a.FinalMetrics.OrderBy(kv => kv.Key), b.FinalMetrics.OrderBy(kv => kv.Key));
         Assert.NotEqual(a.FinalMetrics[RetrievalMetrics.MapAtR.Key], c.FinalMetrics[RetrievalMetrics.MapAtR.Key]);
+        // Steps ran inside no-GC regions (GcQuiet), and none is left open for the rest of the process.
+        Assert.True(GcQuiet.RegionsStarted > 0);
+        Assert.False(GcQuiet.Active);
         var rows = RunDirectory.ReadEpochs(dir.File("a"));
         Assert.Equal(3, rows.Count);
         Assert.All(rows, r => Assert.True(r.Value(RunMetrics.Deviation) is not null && r.Value(RetrievalMetrics.MapAtR) is not null));
