@@ -139,7 +139,7 @@ public static class CpStudyVerdict
     {
         var frame = ToDataFrame(verdicts);
         Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(path))!);
-        AtomicFile.Write(path, s => DataFrame.SaveCsv(frame, s, cultureInfo: CultureInfo.InvariantCulture));
+        AtomicFile.Write(path, s => DataFrame.SaveCsv(frame, s, encoding: new System.Text.UTF8Encoding(false), cultureInfo: CultureInfo.InvariantCulture));
     }
 
     /// <summary>

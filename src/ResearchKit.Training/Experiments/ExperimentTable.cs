@@ -179,12 +179,12 @@ public sealed record ExperimentTable(Experiment Experiment, ExperimentProfile Pr
         var frame = new DataFrame(columns);
         var csv = Path.Combine(folder, RunLayout.Table);
         // Atomic: the shards of a Slurm array each rebuild the table when they finish, possibly at the same moment.
-        AtomicFile.Write(csv, s => DataFrame.SaveCsv(frame, s, cultureInfo: CultureInfo.InvariantCulture));
+        AtomicFile.Write(csv, s => DataFrame.SaveCsv(frame, s, encoding: new System.Text.UTF8Encoding(false), cultureInfo: CultureInfo.InvariantCulture));
         DataFrame? perEpoch = null;
         if (experiment.PerEpoch)
         {
             perEpoch = EpochSeries(experiment, finished.Where(r => variants.ContainsKey(r.Label.Variant)).Select(r => (r.Dir, r.Label)).ToList());
-            AtomicFile.Write(Path.Combine(folder, RunLayout.EpochTable), s => DataFrame.SaveCsv(perEpoch, s, cultureInfo: CultureInfo.InvariantCulture));
+            AtomicFile.Write(Path.Combine(folder, RunLayout.EpochTable), s => DataFrame.SaveCsv(perEpoch, s, encoding: new System.Text.UTF8Encoding(false), cultureInfo: CultureInfo.InvariantCulture));
         }
         return new ExperimentTable(experiment, profile, frame, perEpoch, csv) { Missing = missing.Select(m => m.Line).ToList() };
     }

@@ -77,6 +77,13 @@ public class CpStudyVerdictTests
         var frame = CpStudyVerdict.ToDataFrame(verdicts.Values);
         Assert.Equal(verdicts.Count, frame.Rows.Count);
         Assert.Contains("holds", CpStudyVerdict.Format(verdicts.Values.ToList()));
+        // The CSV keeps the text's ±, − and ≥ (DataFrame.SaveCsv's default encoding wrote them as '?').
+        var csv = Path.Combine(dir.Path, "study-verdict.csv");
+        CpStudyVerdict.SaveCsv(verdicts.Values, csv);
+        var text = File.ReadAllText(csv, System.Text.Encoding.UTF8);
+        Assert.Contains("±", text);
+        Assert.Contains("PA + s^g + L_cal − PA > 0", text);
+        Assert.DoesNotContain("?", text);
     }
 
     [Fact]
