@@ -39,14 +39,14 @@ public static class StudyCells
     public static IReadOnlyList<ClaimVerdict> RunStudy(string profileName, int seeds, string resultsDir, string readings = "all", string claims = "all",
         int epochs = 0, string dataset = "", Action<string>? log = null)
     {
-        var chosenReadings = Choose(readings, CpStudy.Readings.Select(r => r.Name).ToList(), nameof(readings)).Append("primary").ToHashSet();
+        var shown = Choose(readings, CpStudy.Readings.Select(r => r.Name).ToList(), nameof(readings)).ToHashSet();
+        var chosenReadings = shown.Append("primary").ToHashSet();
         var chosenClaims = Choose(claims, CpStudyVerdict.Claims.Select(c => c.Claim).ToList(), nameof(claims));
         bool Keep(string variant) => variant.Split(" | ") is [var reading, _] ? chosenReadings.Contains(reading) : true;   // baselines have no reading
         foreach (var experiment in chosenClaims.SelectMany(c => ExperimentsOf[c]).Distinct())
             ExperimentCells.RunOrLoad(experiment, profileName, seeds, resultsDir, epochs, Keep, dataset, log);
         var profile = ExperimentCells.NotebookProfile(profileName, epochs, dataset);
         var root = ExperimentCells.ResultsRoot(resultsDir, profile, epochs, dataset);
-        var shown = Choose(readings, CpStudy.Readings.Select(r => r.Name).ToList(), nameof(readings)).ToHashSet();
         return CpStudyVerdict.Evaluate(root, profile).Where(v => shown.Contains(v.Reading) && chosenClaims.Contains(v.Claim)).ToList();
     }
 

@@ -233,7 +233,8 @@ public static class KitCharts
         var rows = list.Select(c => c.Row).Distinct().ToArray();
         var columns = list.Select(c => c.Column).Distinct().ToArray();
         var at = list.ToDictionary(c => (c.Row, c.Column));
-        double?[][] z = rows.Select(r => columns.Select(c => at.TryGetValue((r, c), out var v) ? (double?)outcomes.ToList().IndexOf(v.Outcome) : null).ToArray()).ToArray();
+        var index = outcomes.Select((o, i) => (o, i)).ToDictionary(x => x.o, x => (double)x.i);
+        double?[][] z = rows.Select(r => columns.Select(c => at.TryGetValue((r, c), out var v) ? index[v.Outcome] : (double?)null).ToArray()).ToArray();
         string[][] text = rows.Select(r => columns.Select(c => at.TryGetValue((r, c), out var v) ? v.Outcome : "").ToArray()).ToArray();
         string[][] hover = rows.Select(r => columns.Select(c => at.TryGetValue((r, c), out var v) ? v.Detail : "").ToArray()).ToArray();
         // A stepped colour scale: outcome i fills [i, i + 1) / n, so each index gets exactly its colour.

@@ -239,8 +239,9 @@ public static class CpStudyVerdict
 
         private string BaseNote => reading.ChangesBase ? "baseline: PA with the reading's α, δ and no CP (its control)" : "";
 
-        private static Dictionary<int, double> Combine(Dictionary<int, double> a, Dictionary<int, double> b, Func<double, double, double> f) =>
-            a.Keys.Where(b.ContainsKey).ToDictionary(s => s, s => f(a[s], b[s]));
+        // Seed -> a − b, for the seeds both ran (a gain or margin; PairedDifference.Of pairs the same way).
+        private static Dictionary<int, double> Gain(Dictionary<int, double> a, Dictionary<int, double> b) =>
+            a.Keys.Where(b.ContainsKey).ToDictionary(s => s, s => a[s] - b[s]);
 
         private ClaimVerdict Cell(string claim, MetricDefinition metric, Dictionary<int, double> cp, Dictionary<int, double> baseline, params ClaimTest[] tests) =>
             new(claim, Name, profile.Name, metric, MeanSd.Of(cp.Values), MeanSd.Of(baseline.Values), tests, BaseNote);
@@ -252,8 +253,8 @@ public static class CpStudyVerdict
             var pa = rows.Final(Base("PA"), R1);
             var full = rows.Final(Cp("s^g + L_cal"), R1);
             var sg = rows.Final(Cp("s^g", own: !reading.LambdaOnly), R1);   // λ readings share the primary's λ = 0 row
-            var lcalGain = Combine(full, sg, (f, s) => f - s);
-            var sgGain = Combine(sg, pa, (s, p) => s - p);
+            var lcalGain = Gain(full, sg);
+            var sgGain = Gain(sg, pa);
             return Cell("i", R1, full, pa,
                 new("PA + s^g + L_cal − PA > 0", Expectation.Positive, PairedDifference.Of(full, pa)),
                 new("PA + s^g − PA ≥ 0", Expectation.NotNegative, PairedDifference.Of(sg, pa)),
@@ -308,14 +309,15 @@ public static class CpStudyVerdict
             var st = rows.Final("SoftTriple", R1);
             var cpNca = rows.Final(Cp("CP+Proxy-NCA"), R1);
             var cpSt = rows.Final(Cp("CP+SoftTriple"), R1);
+            var (gainPa, gainNca, gainSt) = (Gain(cpPa, pa), Gain(cpNca, nca), Gain(cpSt, st));
             // The headline is the mean gain over the three base losses, seed by seed.
-            var mean = cpPa.Keys.Where(s => pa.ContainsKey(s) && nca.ContainsKey(s) && st.ContainsKey(s) && cpNca.ContainsKey(s) && cpSt.ContainsKey(s))
-                .ToDictionary(s => s, s => (cpPa[s] - pa[s] + cpNca[s] - nca[s] + cpSt[s] - st[s]) / 3);
+            var mean = gainPa.Keys.Where(s => gainNca.ContainsKey(s) && gainSt.ContainsKey(s))
+                .ToDictionary(s => s, s => (gainPa[s] + gainNca[s] + gainSt[s]) / 3);
             return Cell("iv", R1, cpNca, nca,
                 new("mean over the three base losses of CP + loss − loss > 0", Expectation.Positive, PairedDifference.OfValues(mean)),
-                new("CP + PA − PA > 0", Expectation.Positive, PairedDifference.Of(cpPa, pa)),
-                new("CP + Proxy-NCA − Proxy-NCA > 0", Expectation.Positive, PairedDifference.Of(cpNca, nca)),
-                new("CP + SoftTriple − SoftTriple > 0", Expectation.Positive, PairedDifference.Of(cpSt, st)));
+                new("CP + PA − PA > 0", Expectation.Positive, PairedDifference.OfValues(gainPa)),
+                new("CP + Proxy-NCA − Proxy-NCA > 0", Expectation.Positive, PairedDifference.OfValues(gainNca)),
+                new("CP + SoftTriple − SoftTriple > 0", Expectation.Positive, PairedDifference.OfValues(gainSt)));
         }
 
         public ClaimVerdict? ClaimV()
@@ -323,11 +325,11 @@ public static class CpStudyVerdict
             if (reading.MultiProxyOnly) return null;
             var rows = runs["study-v"];
             var study1 = runs["study-i"];
-            var m0 = Combine(study1.Final(Cp("s^g + L_cal"), P1), study1.Final(Base("PA"), P1), (c, p) => c - p);
+            var m0 = Gain(study1.Final(Cp("s^g + L_cal"), P1), study1.Final(Base("PA"), P1));
             var cp50 = rows.Final(Cp("CP noise=50%"), P1);
             var pa50 = rows.Final(Base("PA noise=50%"), P1);
-            var m20 = Combine(rows.Final(Cp("CP noise=20%"), P1), rows.Final(Base("PA noise=20%"), P1), (c, p) => c - p);
-            var m50 = Combine(cp50, pa50, (c, p) => c - p);
+            var m20 = Gain(rows.Final(Cp("CP noise=20%"), P1), rows.Final(Base("PA noise=20%"), P1));
+            var m50 = Gain(cp50, pa50);
             return Cell("v", P1, cp50, pa50,
                 new("CP − PA at 50 % noise > 0", Expectation.Positive, PairedDifference.OfValues(m50)),
                 new("margin at 20 % − margin at 0 % ≥ 0", Expectation.NotNegative, PairedDifference.Of(m20, m0)),
