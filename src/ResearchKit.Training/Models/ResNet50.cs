@@ -66,10 +66,20 @@ public sealed class Bottleneck : nn.Module<Tensor, Tensor>
     private readonly Conv2d conv1, conv2, conv3;
     private readonly StableBatchNorm bn1, bn2, bn3;
     private readonly Sequential? downsample;
+    private readonly long stride;
 
     /// <summary>Creates a block; a 1×1 conv + BN shortcut (<c>downsample.0/1</c>) is added when the shape changes.</summary>
+    /// <remarks>
+    /// A strided shortcut is computed as <c>downsample(x[:, :, ::stride, ::stride])</c> with a stride-1 1×1 conv,
+    /// which equals torchvision's stride-<c>stride</c> 1×1 conv (no padding, so it reads exactly those pixels) and
+    /// has the same weights. Why: libtorch 2.10's oneDNN 3.7.1 divides by zero while choosing the blocking for the
+    /// backward-data pass of a strided 1×1 conv with 512→1024 or 1024→2048 channels (its "maskrcnn" special case in
+    /// <c>brgemm_convolution_bwd_utils::brg_blocking_t::est_eff_1x1</c>), which kills the process with SIGFPE on
+    /// every train-mode backward of layer3.0/layer4.0 (seen at batch 2 and 32, 1 and 2 threads, any ONEDNN_MAX_CPU_ISA).
+    /// </remarks>
     public Bottleneck(long inplanes, long planes, long stride) : base(nameof(Bottleneck))
     {
+        this.stride = stride;
         conv1 = nn.Conv2d(inplanes, planes, 1, bias: false);
         bn1 = StableBatchNorm.For2d(planes);
         conv2 = nn.Conv2d(planes, planes, 3, stride: stride, padding: 1, bias: false);
@@ -77,7 +87,7 @@ public sealed class Bottleneck : nn.Module<Tensor, Tensor>
         conv3 = nn.Conv2d(planes, planes * Expansion, 1, bias: false);
         bn3 = StableBatchNorm.For2d(planes * Expansion);
         if (stride != 1 || inplanes != planes * Expansion)
-            downsample = nn.Sequential(nn.Conv2d(inplanes, planes * Expansion, 1, stride: stride, bias: false), StableBatchNorm.For2d(planes * Expansion));
+            downsample = nn.Sequential(nn.Conv2d(inplanes, planes * Expansion, 1, bias: false), StableBatchNorm.For2d(planes * Expansion));
         RegisterComponents();
     }
 
@@ -87,7 +97,8 @@ public sealed class Bottleneck : nn.Module<Tensor, Tensor>
         var y = nn.functional.relu(bn1.forward(conv1.forward(x)));
         y = nn.functional.relu(bn2.forward(conv2.forward(y)));
         y = bn3.forward(conv3.forward(y));
-        var identity = downsample is null ? x : downsample.forward(x);
+        var identity = downsample is null ? x
+            : downsample.forward(stride == 1 ? x : x[.., .., TensorIndex.Slice(step: stride), TensorIndex.Slice(step: stride)]);
         return nn.functional.relu(y + identity);
     }
 }

@@ -32,6 +32,58 @@ public class BackboneTests
     }
 
     [Fact]
+    public void ResNet50_train_mode_backward_survives_the_strided_1x1_shortcuts()
+    {
+        // Regression: the stride-2 1×1 shortcuts of layer3.0 (512→1024) and layer4.0 (1024→2048) sent libtorch's
+        // oneDNN into an integer division by zero (SIGFPE, killing the test host) in their backward-data pass, at every
+        // map size tried; 32 px keeps this fast and leaves layer4 at 1×1 with two values per channel for train-mode BN.
+        manual_seed(0);
+        using var net = new ResNet50();
+        net.train();
+        using var images = randn(2, 3, 32, 32).requires_grad_();
+        using var features = net.forward(images);
+        Assert.Equal(new long[] { 2, 2048, 1, 1 }, features.shape);
+        using var loss = features.square().sum();
+        loss.backward();
+        foreach (var name in new[] { "layer3.0.downsample.0.weight", "layer4.0.downsample.0.weight", "conv1.weight" })
+        {
+            var grad = net.get_parameter(name)!.grad;
+            Assert.NotNull(grad);
+            Assert.True(grad.isfinite().all().item<bool>() && grad.abs().sum().item<float>() > 0, name);
+        }
+        Assert.True(images.grad!.isfinite().all().item<bool>());
+    }
+
+    [Theory]
+    [InlineData(9)]
+    [InlineData(8)]
+    public void Bottleneck_strided_shortcut_equals_torchvisions_strided_1x1_conv(int side)
+    {
+        // The block subsamples before a stride-1 1×1 conv (see Bottleneck); this is torchvision's block written out
+        // with the strided conv, on the block's own weights, odd and even sizes.
+        manual_seed(1);
+        using var block = new Bottleneck(64, 32, 2);
+        block.eval();
+        using var _ = no_grad();
+        // Non-trivial BN statistics and affine parameters (not 0/1), so that a shortcut mixed up with the main path shows.
+        foreach (var (key, value) in block.named_parameters().Select(kv => (kv.name, (Tensor)kv.parameter)).Concat(block.named_buffers()))
+        {
+            if (key.EndsWith(".running_var") || (key.EndsWith(".weight") && value.dim() == 1)) value.uniform_(0.5, 1.5);
+            else if (key.EndsWith(".running_mean") || key.EndsWith(".bias")) value.uniform_(-0.5, 0.5);
+        }
+        var p = block.state_dict();
+        Tensor Bn(Tensor t, string n) => nn.functional.batch_norm(t, p[n + ".running_mean"], p[n + ".running_var"], p[n + ".weight"], p[n + ".bias"], false, 0.1, 1e-5);
+        var x = randn(2, 64, side, side);
+        var y = nn.functional.relu(Bn(nn.functional.conv2d(x, p["conv1.weight"]), "bn1"));
+        y = nn.functional.relu(Bn(nn.functional.conv2d(y, p["conv2.weight"], strides: [2, 2], padding: [1, 1]), "bn2"));
+        y = Bn(nn.functional.conv2d(y, p["conv3.weight"]), "bn3");
+        var expected = nn.functional.relu(y + Bn(nn.functional.conv2d(x, p["downsample.0.weight"], strides: [2, 2]), "downsample.1"));
+        var actual = block.forward(x);
+        Assert.Equal(expected.shape, actual.shape);
+        Assert.True(actual.allclose(expected, rtol: 1e-5, atol: 1e-5));
+    }
+
+    [Fact]
     public void BNInception_has_cadene_flat_names_and_parameter_count()
     {
         using var net = new BNInception();
