@@ -16,8 +16,7 @@ internal static class RetrievalInputGuard
         if (embeddings.shape[1] == 0) throw new ArgumentException("expected at least one embedding dimension, got 0 columns", name);
         if (embeddings.shape[0] < minRows)
             throw new ArgumentException($"expected at least {minRows} row(s), got {embeddings.shape[0]} (empty set)", name);
-        using var finite = embeddings.isfinite().all();
-        if (!finite.item<bool>()) throw new ArgumentException("expected finite values, found NaN or infinity", name);
+        if (!Internal.FiniteValues.All(embeddings)) throw new ArgumentException("expected finite values, found NaN or infinity", name);
     }
 
     public static void Labels(Tensor? labels, string name, long rows, string embeddingsName)
