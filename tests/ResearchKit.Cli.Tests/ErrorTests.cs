@@ -10,6 +10,7 @@ public class ErrorTests
         { ["run", "table1", "--shard", "4/4"], 2, "shard must be i/n with 0 <= i < n" },
         { ["run", "table1", "--bogus"], 2, "--bogus" },
         { ["run", "table1", "--jobs", "0"], 2, "jobs must be auto or a count >= 1; got '0'." },
+        { ["run", "table1", "--variant", "nope"], 2, "experiment table1 has no variant 'nope'; its variants are PA (s^p only), PA + s^g, PA + s^g + L_cal." },
         { ["train", "--out", "{dir}/x"], 2, "train needs --config FILE" },
         { ["train", "--config", "{dir}/gpu.json", "--out", "{dir}/x"], 1, "gpu.json: TrainingConfig.Device must be cpu, cuda or cuda:N (e.g. cuda:1); got 'gpu'." },
         { ["train", "--config", "{dir}/cuda.json", "--out", "{dir}/x"], 1, "TrainingConfig.Device 'cuda' is not available" },

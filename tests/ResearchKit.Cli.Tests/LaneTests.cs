@@ -35,6 +35,20 @@ public class LaneTests
     }
 
     [Fact]
+    public void Variant_options_train_only_those_rows_in_every_lane()
+    {
+        using var dir = new TempDir();
+        var r = Cli.Run(["run", "table1", "--profile", "smoke", "--seeds", "1", "--out", dir.Path, "--jobs", "2", "--variant", "PA (s^p only)", "--variant", "PA + s^g"],
+            TimeSpan.FromMinutes(10));
+        Assert.True(r.ExitCode == 0, r.ToString());
+        Assert.Contains("2 runs in 2 worker processes (--jobs 2)", r.Stdout);
+        var rows = File.ReadAllLines(Path.Combine(Folder(dir.Path), "table.csv")).Skip(1).ToList();
+        Assert.Equal(2, rows.Count);
+        Assert.Contains(rows, l => l.Contains(",PA (s^p only),", StringComparison.Ordinal));
+        Assert.Contains(rows, l => l.Contains(",PA + s^g,", StringComparison.Ordinal));
+    }
+
+    [Fact]
     public void SIGINT_to_the_parent_stops_every_worker_and_the_same_command_finishes_the_experiment()
     {
         using var dir = new TempDir();

@@ -27,11 +27,20 @@ public static class RunCommand
         };
         // Set by a parent that split its shard over workers (RunLanes): standard input is the parent's lifeline.
         var worker = new Option<bool>("--worker") { Hidden = true };
+        var variant = new Option<string[]>("--variant")
+        {
+            Description = "Train only this row (repeat for several; default: every row). The folder's table then holds these rows.",
+        };
+        // Set by a notebook kernel that runs the experiment here (CliLanes): a line `stop` or the end of standard input
+        // stops this command and its workers, so none outlives the kernel.
+        var lifeline = new Option<bool>("--stdin-lifeline") { Hidden = true };
         var cmd = new Command(Name, "Run an experiment at a profile; prints and saves its table (table.csv).")
-            { experiment, profile, seeds, output, shard, device, dataRoot, jobs, worker };
+            { experiment, profile, seeds, output, shard, device, dataRoot, jobs, variant, worker, lifeline };
         cmd.SetAction(parse =>
         {
             var e = UsageException.Resolve(() => ExperimentRegistry.Get(parse.GetValue(experiment)!));
+            if (parse.GetValue(variant) is { Length: > 0 } rows)
+                e = UsageException.Resolve(() => e with { Variants = rows.Distinct().Select(e.Variant).ToList() });
             var p = UsageException.Resolve(() => Profiles.Get(parse.GetValue(profile)!));
             var part = UsageException.Resolve(() => Shard.Parse(parse.GetValue(shard)!));
             int seedCount = parse.GetValue(seeds) ?? p.DefaultSeeds;
@@ -46,7 +55,7 @@ public static class RunCommand
             bool isWorker = parse.GetValue(worker);
             int owned = ExperimentRunner.Owned(plan, part).Count;
             int lanes = isWorker ? 1 : Math.Min(owned, requested ?? RunLanes.Auto(p, parse.GetValue(device), owned, Environment.ProcessorCount));
-            if (isWorker) StopSignals.Current.WatchParent(Console.In);
+            if (isWorker || parse.GetValue(lifeline)) StopSignals.Current.WatchParent(Console.In);
             if (lanes > 1)
                 return RunInLanes(parse, e, p, seedCount, part, lanes, parse.GetValue(output)!);
             var options = new TrainerOptions
@@ -74,6 +83,7 @@ public static class RunCommand
             List<string> args = [Name, e.Name, "--profile", p.Name, "--seeds", $"{seedCount}", "--out", outRoot, "--jobs", "1"];
             if (parse.GetValue(device) is { } d) args.AddRange(["--device", d]);
             if (parse.GetValue(dataRoot) is { } r) args.AddRange(["--data-root", r]);
+            foreach (var v in parse.GetValue(variant) ?? []) args.AddRange(["--variant", v]);
             if (parse.GetValue(Program.Verbose)) args.Add("--verbose");
             var codes = RunLanes.Run(args, part, lanes, StopSignals.Current.Token);
             var table = ExperimentTable.Build(e, p, folder, requireRuns: false);

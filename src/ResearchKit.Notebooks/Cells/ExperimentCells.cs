@@ -1,6 +1,8 @@
 using System.Collections.Concurrent;
 using System.Diagnostics;
+using Microsoft.DotNet.Interactive;
 using ResearchKit.Data;
+using ResearchKit.Notebooks.Running;
 using ResearchKit.Training.Config;
 using ResearchKit.Training.Engine;
 using ResearchKit.Training.Experiments;
@@ -62,8 +64,11 @@ public static class ExperimentCells
     /// <param name="variants">Keeps only the rows whose variant name it accepts; null keeps all.</param>
     /// <param name="dataset">Another data set the profile's recipe fits; "" = the profile's.</param>
     /// <param name="log">Progress lines; null writes to the console (the cell's output).</param>
+    /// <param name="useLanes">On a CPU profile with cores to spare, train the missing runs of a registry profile (not
+    /// cut, not moved to another data set) with <c>researchkit run --jobs auto</c>, one run per core (<see cref="CliLanes"/>); false, no
+    /// <c>researchkit</c> command, or RESEARCHKIT_CLI=off trains them one after another in the kernel.</param>
     public static ExperimentTable RunOrLoad(string experimentName, string profileName, int seeds, string resultsDir, int epochs = 0,
-        Func<string, bool>? variants = null, string dataset = "", Action<string>? log = null)
+        Func<string, bool>? variants = null, string dataset = "", Action<string>? log = null, bool useLanes = true)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(resultsDir);
         ArgumentOutOfRangeException.ThrowIfNegative(seeds);
@@ -72,8 +77,24 @@ public static class ExperimentCells
         if (variants is not null) experiment = experiment with { Variants = experiment.Variants.Where(v => variants(v.Name)).ToList() };
         var profile = NotebookProfile(profileName, epochs, dataset);
         var root = ResultsRoot(resultsDir, profile, epochs, dataset);
-        var preloaded = profile.HasPaperNumbers ? null : LoadDataset(experiment.Datasets(profile)[0]);
         var watch = Stopwatch.StartNew();
+        int seedCount = seeds > 0 ? seeds : profile.DefaultSeeds;
+        // A registry profile as it stands (not cut, not moved to another data set): the CLI knows it by name.
+        bool asRegistered = epochs == 0 && ReferenceEquals(profile, Profiles.Get(profileName));
+        if (asRegistered && useLanes && CliLanes.Locate() is { } cli
+            && CliLanes.Lanes(profile, CliLanes.MissingRuns(experiment, profile, seedCount, root), Environment.ProcessorCount) > 1)
+        {
+            if (CliLanes.Mismatch(cli) is { } why) log($"training in the kernel, one run at a time: {why}");
+            else
+            {
+                log($"training the missing runs in parallel worker processes: {cli} run {experiment.Name} --profile {profile.Name} --jobs auto");
+                int code = CliLanes.Run(cli, experiment, profile, seedCount, root, log,
+                    KernelInvocationContext.Current?.CancellationToken ?? CancellationToken.None,
+                    variants is null ? null : experiment.Variants.Select(v => v.Name).ToList());
+                if (code != 0) log($"researchkit run ended with exit code {code}; runs it did not finish are trained here");
+            }
+        }
+        var preloaded = profile.HasPaperNumbers ? null : LoadDataset(experiment.Datasets(profile)[0]);
         var table = ExperimentRunner.Run(experiment, profile, root, seeds > 0 ? seeds : null,
             options: new TrainerOptions { Dataset = preloaded }, log: log);
         log($"{experiment.Name} at '{profile.Name}' ({profile.Base.Epochs} epochs): {watch.Elapsed.TotalSeconds:F0} s; " +
