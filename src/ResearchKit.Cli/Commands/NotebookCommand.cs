@@ -1,5 +1,7 @@
 using System.CommandLine;
 using System.Globalization;
+using ResearchKit.Cli.Infrastructure;
+using ResearchKit.Notebooks.Cells;
 using ResearchKit.Notebooks.Documents;
 using ResearchKit.Notebooks.Running;
 
@@ -73,14 +75,20 @@ public static class NotebookCommand
         }
         if (UndeclaredParameters(notebooks, parameters, stderr)) return 2;
         var runner = new NotebookRunner(new NotebookRunOptions { Parameters = parameters, OutputDirectory = outputDirectory, Log = stdout });
+        // Training inside a notebook's cells stops at the next step on Ctrl+C / SIGTERM, its epochs checkpointed.
+        // (No signals are installed when the command tree runs inside another host, e.g. the tests.)
+        var signals = (StopSignals?)StopSignals.Current;
+        var stopToken = signals?.Token ?? CancellationToken.None;
+        ExperimentCells.HostStop = stopToken;
         int failed = 0;
         foreach (var path in notebooks)
         {
+            if (signals?.Received is not null) break;   // stopped: no further notebook
             stdout.WriteLine($"▶ {Path.GetRelativePath(Directory.GetCurrentDirectory(), path)}");
             NotebookRunResult result;
             try
             {
-                result = runner.RunAsync(path).GetAwaiter().GetResult();
+                result = runner.RunAsync(path).GetAwaiter().GetResult();   // a stop ends the cell's training (HostStop), not the kernel
             }
             catch (ArgumentException e)
             {
@@ -98,6 +106,11 @@ public static class NotebookCommand
                 if (result.Error!.Detail is { } detail) stderr.WriteLine(detail);
                 stderr.WriteLine($"  executed copy up to the failure: {result.ExecutedPath}");
             }
+        }
+        if (signals?.Received is not null)
+        {
+            stderr.WriteLine("stopped: the notebook's runs keep their checkpointed epochs; the same command continues them");
+            return signals.ExitCode;
         }
         stdout.WriteLine($"{notebooks.Count - failed} passed, {failed} failed");
         return failed == 0 ? 0 : 1;

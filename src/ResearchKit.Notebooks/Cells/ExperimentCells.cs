@@ -48,6 +48,13 @@ public static class ExperimentCells
         };
     }
 
+    /// <summary>
+    /// Stops <see cref="RunOrLoad"/>'s training at the next step, beside the cell's own cancellation (a notebook
+    /// host's interrupt): a host that runs notebooks headless sets it from its stop signals (<c>researchkit notebook
+    /// run</c> does), so Ctrl+C or SIGTERM stops a notebook's runs with their epochs checkpointed.
+    /// </summary>
+    public static CancellationToken HostStop { get; set; }
+
     /// <summary>Data set <paramref name="name"/> from the registry, loaded once per process.</summary>
     public static ZeroShotDataset LoadDataset(string name) => LoadedDatasets.GetOrAdd(name, n => DatasetRegistry.Default.Load(n));
 
@@ -78,6 +85,8 @@ public static class ExperimentCells
         var profile = NotebookProfile(profileName, epochs, dataset);
         var root = ResultsRoot(resultsDir, profile, epochs, dataset);
         var watch = Stopwatch.StartNew();
+        using var stop = CancellationTokenSource.CreateLinkedTokenSource(HostStop,
+            KernelInvocationContext.Current?.CancellationToken ?? CancellationToken.None);
         int seedCount = seeds > 0 ? seeds : profile.DefaultSeeds;
         // A registry profile as it stands (not cut, not moved to another data set): the CLI knows it by name.
         bool asRegistered = epochs == 0 && ReferenceEquals(profile, Profiles.Get(profileName));
@@ -88,15 +97,19 @@ public static class ExperimentCells
             else
             {
                 log($"training the missing runs in parallel worker processes: {cli} run {experiment.Name} --profile {profile.Name} --jobs auto");
-                int code = CliLanes.Run(cli, experiment, profile, seedCount, root, log,
-                    KernelInvocationContext.Current?.CancellationToken ?? CancellationToken.None,
+                int code = CliLanes.Run(cli, experiment, profile, seedCount, root, log, stop.Token,
                     variants is null ? null : experiment.Variants.Select(v => v.Name).ToList());
-                if (code != 0) log($"researchkit run ended with exit code {code}; runs it did not finish are trained here");
+                if (code != 0 && !stop.IsCancellationRequested)
+                    log($"researchkit run ended with exit code {code}; runs it did not finish are trained here");
             }
         }
         var preloaded = profile.HasPaperNumbers ? null : LoadDataset(experiment.Datasets(profile)[0]);
         var table = ExperimentRunner.Run(experiment, profile, root, seeds > 0 ? seeds : null,
-            options: new TrainerOptions { Dataset = preloaded }, log: log);
+            options: new TrainerOptions { Dataset = preloaded, Cancellation = stop.Token }, log: log);
+        if (table.Stopped is { } stopped)
+            throw new OperationCanceledException($"{experiment.Name} at '{profile.Name}' stopped during epoch {stopped.EpochsCompleted + 1}: " +
+                $"{table.Missing.Count} run(s) not finished, epochs checkpointed in {ExperimentRunner.OutputFolder(root, experiment, profile)}; " +
+                "run the cell again to continue.", stop.Token);
         log($"{experiment.Name} at '{profile.Name}' ({profile.Base.Epochs} epochs): {watch.Elapsed.TotalSeconds:F0} s; " +
             $"results in {Path.GetFullPath(ExperimentRunner.OutputFolder(root, experiment, profile))}");
         return table;
