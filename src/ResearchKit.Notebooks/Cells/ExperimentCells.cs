@@ -104,7 +104,7 @@ public static class ExperimentCells
             }
         }
         var preloaded = profile.HasPaperNumbers ? null : LoadDataset(experiment.Datasets(profile)[0]);
-        var table = ExperimentRunner.Run(experiment, profile, root, seeds > 0 ? seeds : null,
+        var table = ExperimentRunner.Run(experiment, profile, root, seedCount,
             options: new TrainerOptions { Dataset = preloaded, Cancellation = stop.Token }, log: log);
         if (table.Stopped is { } stopped)
             throw new OperationCanceledException($"{experiment.Name} at '{profile.Name}' stopped during epoch {stopped.EpochsCompleted + 1}: " +
