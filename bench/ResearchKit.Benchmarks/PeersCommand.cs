@@ -2,7 +2,9 @@ using System.Diagnostics;
 using System.Globalization;
 using ResearchKit.Losses;
 using ResearchKit.Metrics;
+using ResearchKit.Metrics.Knn;
 using ResearchKit.Similarity;
+using ResearchKit.Training;
 using ResearchKit.Training.Models;
 using ResearchKit.Training.Optimization;
 using static TorchSharp.torch;
@@ -16,13 +18,30 @@ namespace ResearchKit.Benchmarks;
 /// and the process CPU seconds of both sides. The peer runs on the python given by --python (default: the
 /// RESEARCHKIT_PYTHON variable, else /usr/bin/python3, Debian's, where python3-torch lives); rows are printed without
 /// a peer, with the reason, when python or torch is missing.
-/// Options: --only pa,glyph,resnet50,bn-inception,sop --iters-scale F (multiplies every row's repeats) --python PATH.
+/// Rows without a PyTorch peer take their reference from the kit itself: the SOP evaluation beside the bare block
+/// products that bound it (all N² pairs, and the upper triangle, the floor of exact same-set search), and the README's
+/// main command (Table I at <c>default</c>) with its wall time alone.
+/// Options: --only pa,cp-pa,glyph,glyph-cp,resnet50,bn-inception,sop,sop-all-pairs,sop-triangle,table1
+/// --iters-scale F (multiplies every row's repeats) --python PATH.
 /// </summary>
 public sealed class PeersCommand : IBenchCommand
 {
     private sealed record Measurement(double Value, string Unit, double CpuSeconds);
 
-    private sealed record Row(string Key, string Work, bool HigherIsBetter, Func<Measurement> Kit, string[] PeerArgs);
+    /// <param name="PeerWithKitHeap">Also runs the peer under the kit's glibc heap policy (<see cref="NativeHeap"/>), so the
+    /// note separates what the allocator wins from what the kernels do.</param>
+    /// <param name="Reference">Where the peer column comes from when it is not the PyTorch script: the key of a kit row
+    /// (<see cref="ReferenceRows"/>) measured in its own process, e.g. the bare products that bound the evaluation.</param>
+    /// <param name="NoPeer">Why the row has no peer at all (then neither the script nor a reference runs).</param>
+    private sealed record Row(string Key, string Work, bool HigherIsBetter, Func<Measurement> Kit, string[] PeerArgs,
+        bool PeerWithKitHeap = false, string? Reference = null, string? NoPeer = null);
+
+    /// <summary>glibc's environment variables for the policy <see cref="NativeHeap.Configure"/> applies with mallopt.</summary>
+    private static readonly Dictionary<string, string> KitHeapEnvironment = new()
+    {
+        ["MALLOC_MMAP_MAX_"] = "0",
+        ["MALLOC_TRIM_THRESHOLD_"] = NativeHeap.TrimThresholdBytes.ToString(CultureInfo.InvariantCulture),
+    };
 
     /// <inheritdoc />
     public string Name => "peers";
@@ -51,16 +70,27 @@ public sealed class PeersCommand : IBenchCommand
             new("glyph-cp", "default profile step: glyph-cnn-small + head D64 + CP + PA + AdamW, batch 64, 1 thread", true,
                 () => GlyphStep(batch: 64, Iters(30), cp: true), ["glyph-step", "--cp", "--threads", "1", "--batch", "64", "--iters", $"{Iters(30)}", "--warmup", "3"]),
             new("resnet50", "ResNet-50 + head D512 + PA fwd+bwd, 224 px, batch 32, 2 threads", true,
-                () => BackboneStep(BackboneRegistry.ResNet50, Iters(3)), ["backbone", "--name", "resnet50", "--threads", "2", "--batch", "32", "--iters", $"{Iters(3)}", "--warmup", "1"]),
+                () => BackboneStep(BackboneRegistry.ResNet50, Iters(3)), ["backbone", "--name", "resnet50", "--threads", "2", "--batch", "32", "--iters", $"{Iters(3)}", "--warmup", "1"], PeerWithKitHeap: true),
             new("bn-inception", "BN-Inception + head D512 + PA fwd+bwd, 224 px, batch 32, 2 threads", true,
-                () => BackboneStep(BackboneRegistry.BNInception, Iters(3)), ["backbone", "--name", "bn-inception", "--threads", "2", "--batch", "32", "--iters", $"{Iters(3)}", "--warmup", "1"]),
+                () => BackboneStep(BackboneRegistry.BNInception, Iters(3)), ["backbone", "--name", "bn-inception", "--threads", "2", "--batch", "32", "--iters", $"{Iters(3)}", "--warmup", "1"], PeerWithKitHeap: true),
             new("sop", "SOP-shaped eval 60,502 x 512 (kit: all metrics; peer: P@1, R-Prec, MAP@R)", false,
-                () => SopEvaluation(), ["sop-eval", "--threads", "2", "--iters", "1"]),
+                () => SopEvaluation(iters: 1), ["sop-eval", "--threads", "2", "--iters", "1"]),
+            new("sop-all-pairs", "same kit eval vs bare products of all N^2 pairs (peer column: those products, kit blocks)", false,
+                () => SopEvaluation(Iters(3)), [], Reference: "all-pairs-floor"),
+            new("sop-triangle", "same kit eval vs bare upper-triangle products, the floor of exact same-set search", false,
+                () => SopEvaluation(Iters(3)), [], Reference: "triangle-floor"),
+            new("table1", "README main command: researchkit run table1 --profile default (3 seeds x 3 variants)", false,
+                () => ReadmeMainCommand(), [], NoPeer: "no peer: the paper's code trains on GPUs; wall time on this machine"),
+        };
+        var referenceRows = new Dictionary<string, Func<Measurement>>
+        {
+            ["triangle-floor"] = () => SopFloor(sameSet: true, Iters(3)),
+            ["all-pairs-floor"] = () => SopFloor(sameSet: false, Iters(3)),
         };
         if (kitRow is not null)
         {
             // Child mode: one kit row in its own process, so that a native crash costs only that row.
-            var measured = rows.Single(r => r.Key == kitRow).Kit();
+            var measured = referenceRows.TryGetValue(kitRow, out var reference) ? reference() : rows.Single(r => r.Key == kitRow).Kit();
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"RESULT {measured.Value:G6} {measured.Unit} cpu={measured.CpuSeconds:F2}"));
             return 0;
         }
@@ -71,17 +101,30 @@ public sealed class PeersCommand : IBenchCommand
             if (only is not null && !only.Contains(row.Key)) continue;
             string loadBefore = LoadAverage();
             var (kit, kitNote) = ResultProcess.Run(KitCommand(), ["peers", "--kit-row", row.Key, "--iters-scale", scale.ToString(CultureInfo.InvariantCulture)]);
-            var (other, note) = peer.Run(row.PeerArgs);
-            string ratio = other is null || kit is null ? "-"
-                : (row.HigherIsBetter ? other.Value / kit.Value : kit.Value / other.Value).ToString("F2", CultureInfo.InvariantCulture);
-            var notes = new[] { kitNote is null ? null : "kit " + kitNote, note }.Where(n => n is not null);
+            var (other, note) = row.NoPeer is not null ? (null, row.NoPeer)
+                : row.Reference is not null ? ResultProcess.Run(KitCommand(), ["peers", "--kit-row", row.Reference])
+                : peer.Run(row.PeerArgs);
+            string? heapNote = null;
+            if (row.PeerWithKitHeap && other is not null)
+            {
+                var (tuned, tunedNote) = peer.Run(row.PeerArgs, KitHeapEnvironment);
+                heapNote = tuned is null ? "peer with the kit's heap policy: " + tunedNote
+                    : string.Create(CultureInfo.InvariantCulture, $"peer with the kit's heap policy (MALLOC_MMAP_MAX_=0, MALLOC_TRIM_THRESHOLD_={NativeHeap.TrimThresholdBytes}): ") +
+                      $"{Format(tuned)}, ratio {Ratio(row, kit, tuned)}";
+            }
+            string ratio = Ratio(row, kit, other);
+            var notes = new[] { kitNote is null ? null : "kit " + kitNote, note, heapNote }.Where(n => n is not null);
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                $"{row.Work,-84} {(kit is null ? "failed" : Format(kit)),14} {(other is null ? "skipped" : Format(other)),14} {ratio,7}  CPU s kit {kit?.CpuSeconds:F1}" +
+                $"{row.Work,-84} {(kit is null ? "failed" : Format(kit)),14} {(other is null ? (row.NoPeer is null ? "skipped" : "-") : Format(other)),14} {ratio,7}  CPU s kit {kit?.CpuSeconds:F1}" +
                 $" / peer {other?.CpuSeconds:F1}; load {loadBefore} -> {LoadAverage()}{string.Concat(notes.Select(n => "; " + n))}"));
         }
         Console.WriteLine("ratio: kit time / peer time for ms and s rows, peer img/s / kit img/s for throughput rows (< 1 = kit faster)");
         return 0;
     }
+
+    private static string Ratio(Row row, Measurement? kit, Measurement? peer) =>
+        peer is null || kit is null ? "-"
+            : (row.HigherIsBetter ? peer.Value / kit.Value : kit.Value / peer.Value).ToString("F2", CultureInfo.InvariantCulture);
 
     private static string Format(Measurement m) => string.Create(CultureInfo.InvariantCulture, $"{m.Value:G4} {m.Unit}");
 
@@ -176,13 +219,79 @@ public sealed class PeersCommand : IBenchCommand
         return new Measurement(32 / seconds, "img/s", cpu);
     }
 
-    private static Measurement SopEvaluation()
+    /// <summary>SOP-shaped evaluation, all metrics: the median of <paramref name="iters"/> after a warm-up on a slice.
+    /// One run (the first row) is what a training process's first evaluation costs; the floor rows compare medians of
+    /// warm runs on both sides, each side in its own process.</summary>
+    private static Measurement SopEvaluation(int iters)
     {
         set_num_threads(2);
         using var scope = NewDisposeScope();
         var (embeddings, labels) = SopEvalCommand.SyntheticSop(60502, 512, 11316, 2.5, 0);
-        var (seconds, cpu) = Time(() => RetrievalEvaluator.Evaluate(embeddings, labels, RetrievalOptions.Sop), iters: 1, warmup: 0);
+        if (iters > 1)
+            using (var warmEmbeddings = embeddings.narrow(0, 0, 4000)) using (var warmLabels = labels.narrow(0, 0, 4000))
+                RetrievalEvaluator.Evaluate(warmEmbeddings, warmLabels, RetrievalOptions.Sop);
+        var (seconds, cpu) = Time(() => RetrievalEvaluator.Evaluate(embeddings, labels, RetrievalOptions.Sop), iters, warmup: 0);
         return new Measurement(seconds, "s", cpu);
+    }
+
+    /// <summary>Bare block products of the same scan as <see cref="SopEvaluation"/> (same normalised data, block edge and
+    /// workers): the upper triangle with its diagonal blocks (<paramref name="sameSet"/>) or all N² pairs; median of
+    /// <paramref name="iters"/> after a warm-up on a slice.</summary>
+    private static Measurement SopFloor(bool sameSet, int iters)
+    {
+        set_num_threads(2);
+        using var scope = NewDisposeScope();
+        var (embeddings, _) = SopEvalCommand.SyntheticSop(60502, 512, 11316, 2.5, 0);
+        var normalized = ExactCosineKnn.Normalize(embeddings);
+        int workers = get_num_threads();
+        int chunk = ChunkSizePolicy.Default(4, workers);
+        using (var warm = normalized.narrow(0, 0, 4000)) BlockedKnnScan.ProductsOnly(warm, sameSet ? null : warm, chunk, workers);
+        var (seconds, cpu) = Time(() => BlockedKnnScan.ProductsOnly(normalized, sameSet ? null : normalized, chunk, workers), iters, warmup: 0);
+        return new Measurement(seconds, "s", cpu);
+    }
+
+    /// <summary>
+    /// The README's main command as users run it: the installed <c>researchkit</c> (RESEARCHKIT_CLI, else
+    /// <c>.tools/researchkit</c> above this program, which <c>bash scripts/setup.sh</c> installs) trains Table I at the
+    /// <c>default</c> profile into a fresh folder, deleted afterwards. CPU seconds are those of the command and its
+    /// worker processes.
+    /// </summary>
+    private static Measurement ReadmeMainCommand()
+    {
+        string cli = Environment.GetEnvironmentVariable("RESEARCHKIT_CLI") is { Length: > 0 } set && set != "off" ? set
+            : FindAbove(Path.Combine(".tools", "researchkit"))
+              ?? throw new FileNotFoundException("no researchkit command: run bash scripts/setup.sh (installs .tools/researchkit) or set RESEARCHKIT_CLI");
+        string output = Path.Combine(Path.GetTempPath(), "researchkit-bench-table1-" + Guid.NewGuid().ToString("N")[..8]);
+        try
+        {
+            double cpu0 = ChildrenCpu();
+            long t0 = Stopwatch.GetTimestamp();
+            var (_, error) = ResultProcess.Capture(cli, ["run", "table1", "--profile", "default", "--out", output]);
+            double seconds = Stopwatch.GetElapsedTime(t0).TotalSeconds;
+            if (error is not null) throw new InvalidOperationException($"{cli} run table1 --profile default: {error}");
+            return new Measurement(seconds, "s", ChildrenCpu() - cpu0);
+        }
+        finally
+        {
+            if (Directory.Exists(output)) Directory.Delete(output, recursive: true);
+        }
+    }
+
+    private static string? FindAbove(string relative)
+    {
+        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
+            if (File.Exists(Path.Combine(dir.FullName, relative))) return Path.Combine(dir.FullName, relative);
+        return null;
+    }
+
+    /// <summary>CPU seconds of this process's waited-for descendants (utime + stime of children, /proc/self/stat fields
+    /// 16–17, in clock ticks of 1/100 s on Linux).</summary>
+    private static double ChildrenCpu()
+    {
+        if (!File.Exists("/proc/self/stat")) return 0;
+        string stat = File.ReadAllText("/proc/self/stat");
+        var fields = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');   // fields from 3 on; the name may hold spaces
+        return (long.Parse(fields[16 - 3], CultureInfo.InvariantCulture) + long.Parse(fields[17 - 3], CultureInfo.InvariantCulture)) / 100.0;
     }
 
     private static double Cpu() => Process.GetCurrentProcess().TotalProcessorTime.TotalSeconds;
@@ -193,18 +302,8 @@ public sealed class PeersCommand : IBenchCommand
     /// <summary>bench/peers/peers.py on a given python; <see cref="Run"/> returns null with the reason when it cannot run.</summary>
     private sealed class PeerScript(string python)
     {
-        private readonly string? script = FindScript();
+        private readonly string? script = FindAbove(Path.Combine("bench", "peers", "peers.py"));
         private string? unavailable;
-
-        private static string? FindScript()
-        {
-            for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
-            {
-                var candidate = Path.Combine(dir.FullName, "bench", "peers", "peers.py");
-                if (File.Exists(candidate)) return candidate;
-            }
-            return null;
-        }
 
         /// <summary>The peer's torch version and BLAS, or why it is skipped.</summary>
         public string Describe()
@@ -214,11 +313,11 @@ public sealed class PeersCommand : IBenchCommand
             return error ?? output.Trim();
         }
 
-        public (Measurement? Result, string? Note) Run(string[] args)
+        public (Measurement? Result, string? Note) Run(string[] args, IReadOnlyDictionary<string, string>? environment = null)
         {
             if (unavailable is not null) return (null, "peer skipped: " + unavailable);
             if (script is null) return (null, "peer skipped: bench/peers/peers.py not found above " + AppContext.BaseDirectory);
-            var (result, note) = ResultProcess.Run(python, [script, .. args]);
+            var (result, note) = ResultProcess.Run(python, [script, .. args], environment);
             return (result, note is null ? null : "peer " + note);
         }
 
@@ -245,9 +344,9 @@ public sealed class PeersCommand : IBenchCommand
     {
         public static (Measurement? Result, string? Note) Run(string[] command, IEnumerable<string> args) => Run(command[0], [.. command[1..], .. args]);
 
-        public static (Measurement? Result, string? Note) Run(string file, string[] args)
+        public static (Measurement? Result, string? Note) Run(string file, string[] args, IReadOnlyDictionary<string, string>? environment = null)
         {
-            var (output, error) = Capture(file, args);
+            var (output, error) = Capture(file, args, environment);
             if (error is not null) return (null, "failed: " + error);
             var lines = output.Split('\n', StringSplitOptions.RemoveEmptyEntries);
             var result = lines.LastOrDefault(l => l.StartsWith("RESULT ", StringComparison.Ordinal));
@@ -260,10 +359,11 @@ public sealed class PeersCommand : IBenchCommand
         }
 
         /// <summary>Standard output, or the error: exit status (with the signal for 128 + n) and the last stderr line.</summary>
-        public static (string Output, string? Error) Capture(string file, string[] args)
+        public static (string Output, string? Error) Capture(string file, string[] args, IReadOnlyDictionary<string, string>? environment = null)
         {
             var info = new ProcessStartInfo(file) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
             foreach (var a in args) info.ArgumentList.Add(a);
+            foreach (var (name, value) in environment ?? new Dictionary<string, string>()) info.Environment[name] = value;
             try
             {
                 using var process = Process.Start(info)!;

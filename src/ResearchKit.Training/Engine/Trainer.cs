@@ -103,8 +103,17 @@ public static class Trainer
 
     private static TrainingResult Run(TrainingSetup built, RunDirectory run, TrainerOptions opts, bool resume)
     {
-        using var loop = new TrainingLoop(built, run, opts);
-        return loop.Run(resume);
+        try
+        {
+            using var loop = new TrainingLoop(built, run, opts);
+            return loop.Run(resume);
+        }
+        finally
+        {
+            // The heap keeps a step's memory for the next step (NativeHeap); once the loop's tensors are gone, give the
+            // run's peak back, so that a kernel or a worker that trained a large backbone does not hold it.
+            NativeHeap.Release();
+        }
     }
 
     private static TrainingResult? FinishedResult(RunDirectory run, TrainingConfig cfg)

@@ -84,26 +84,31 @@ public sealed class BNInception : nn.Module<Tensor, Tensor>
     private Tensor Cbr(string name, Tensor x)
     {
         var (conv, bn) = units[name];
-        return nn.functional.relu(bn.forward(conv.forward(x)));
+        return EagerRelease.ConvBnRelu(conv, bn, x);
     }
+
+    // Cbr on an intermediate this forward owns, released once used (EagerRelease).
+    private Tensor CbrOwned(string name, Tensor x) => EagerRelease.Consume(x, h => Cbr(name, h));
 
     /// <summary>BGR images (N, 3, H, W), mean-subtracted 0–255 → feature map (N, 1024, H/32, W/32).</summary>
     public override Tensor forward(Tensor images)
     {
-        var x = Cbr("conv1_7x7_s2", images);
-        x = pools["pool1_3x3_s2"].forward(x);
-        x = Cbr("conv2_3x3", Cbr("conv2_3x3_reduce", x));
-        x = pools["pool2_3x3_s2"].forward(x);
+        // Every intermediate is released once the next layer has it (EagerRelease); the caller's images never are.
+        var x = EagerRelease.Consume(Cbr("conv1_7x7_s2", images), pools["pool1_3x3_s2"].forward);
+        x = CbrOwned("conv2_3x3", CbrOwned("conv2_3x3_reduce", x));
+        x = EagerRelease.Consume(x, pools["pool2_3x3_s2"].forward);
         foreach (var b in Blocks)
         {
             var p = $"inception_{b.Name}_";
             var branches = new List<Tensor>(4);
             if (b.C1 > 0) branches.Add(Cbr(p + "1x1", x));
-            branches.Add(Cbr(p + "3x3", Cbr(p + "3x3_reduce", x)));
-            branches.Add(Cbr(p + "double_3x3_2", Cbr(p + "double_3x3_1", Cbr(p + "double_3x3_reduce", x))));
+            branches.Add(CbrOwned(p + "3x3", Cbr(p + "3x3_reduce", x)));
+            branches.Add(CbrOwned(p + "double_3x3_2", CbrOwned(p + "double_3x3_1", Cbr(p + "double_3x3_reduce", x))));
             var pooled = pools[p + "pool"].forward(x);
-            branches.Add(b.Proj > 0 ? Cbr(p + "pool_proj", pooled) : pooled);
+            branches.Add(b.Proj > 0 ? CbrOwned(p + "pool_proj", pooled) : pooled);
+            x.Dispose();
             x = cat(branches, 1);
+            foreach (var branch in branches) branch.Dispose();
         }
         return x;
     }

@@ -78,12 +78,15 @@ public sealed class ResNet18Cntk : nn.Module<Tensor, Tensor>
             throw new ArgumentException(
                 $"Expected images (N, 3, H, W) with even H and W (the ONNX graph's asymmetric padding equals symmetric padding only then); got ({string.Join(", ", images.shape)}).",
                 nameof(images));
-        var x = maxpool.forward(nn.functional.relu(bn1.forward(conv1.forward(images))));
-        return layer3.forward(layer2.forward(layer1.forward(x)));
+        // Intermediates are released as soon as the next layer has them (EagerRelease); the caller's images never are.
+        var x = EagerRelease.Consume(EagerRelease.ConvBnRelu(conv1, bn1, images), maxpool.forward);
+        x = EagerRelease.Consume(x, h => EagerRelease.Chain(layer1, h));
+        x = EagerRelease.Consume(x, h => EagerRelease.Chain(layer2, h));
+        return EagerRelease.Consume(x, h => EagerRelease.Chain(layer3, h));
     }
 
     /// <summary>Stage 4: (N, 256, h, w) → (N, 512, h/2, w/2).</summary>
-    public Tensor ForwardFromLayer3(Tensor layer3Output) => layer4.forward(layer3Output);
+    public Tensor ForwardFromLayer3(Tensor layer3Output) => EagerRelease.Chain(layer4, layer3Output);
 }
 
 /// <summary>torchvision's ResNet BasicBlock (two 3×3 convs, stride on the first; 1×1 conv + BN shortcut when the shape changes).</summary>
@@ -108,9 +111,15 @@ public sealed class BasicBlock : nn.Module<Tensor, Tensor>
     /// <summary>relu(bn2(conv2(relu(bn1(conv1 x)))) + shortcut(x)).</summary>
     public override Tensor forward(Tensor x)
     {
-        var y = nn.functional.relu(bn1.forward(conv1.forward(x)));
-        y = bn2.forward(conv2.forward(y));
-        var identity = downsample is null ? x : downsample.forward(x);
-        return nn.functional.relu(y + identity);
+        // torchvision's order with its in-place ops (out += identity; relu_), intermediates released once used
+        // (EagerRelease); x belongs to the caller.
+        var y = EagerRelease.Consume(EagerRelease.ConvBnRelu(conv1, bn1, x), h => EagerRelease.ConvBn(conv2, bn2, h));
+        if (downsample is null) y.add_(x);
+        else
+        {
+            using var identity = downsample.forward(x);
+            y.add_(identity);
+        }
+        return EagerRelease.ReluInPlace(y);
     }
 }

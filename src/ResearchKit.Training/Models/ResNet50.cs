@@ -52,8 +52,12 @@ public sealed class ResNet50 : nn.Module<Tensor, Tensor>
     /// <summary>Images (N, C, H, W) → (N, 2048, H/32, W/32).</summary>
     public override Tensor forward(Tensor images)
     {
-        var x = maxpool.forward(nn.functional.relu(bn1.forward(conv1.forward(images))));
-        return layer4.forward(layer3.forward(layer2.forward(layer1.forward(x))));
+        // Intermediates are released as soon as the next layer has them (EagerRelease); the caller's images never are.
+        var x = EagerRelease.Consume(EagerRelease.ConvBnRelu(conv1, bn1, images), maxpool.forward);
+        x = EagerRelease.Consume(x, h => EagerRelease.Chain(layer1, h));
+        x = EagerRelease.Consume(x, h => EagerRelease.Chain(layer2, h));
+        x = EagerRelease.Consume(x, h => EagerRelease.Chain(layer3, h));
+        return EagerRelease.Consume(x, h => EagerRelease.Chain(layer4, h));
     }
 }
 
@@ -94,11 +98,18 @@ public sealed class Bottleneck : nn.Module<Tensor, Tensor>
     /// <summary>relu(bn3(conv3(relu(bn2(conv2(relu(bn1(conv1 x)))))) + shortcut(x)).</summary>
     public override Tensor forward(Tensor x)
     {
-        var y = nn.functional.relu(bn1.forward(conv1.forward(x)));
-        y = nn.functional.relu(bn2.forward(conv2.forward(y)));
-        y = bn3.forward(conv3.forward(y));
-        var identity = downsample is null ? x
-            : downsample.forward(stride == 1 ? x : x[.., .., TensorIndex.Slice(step: stride), TensorIndex.Slice(step: stride)]);
-        return nn.functional.relu(y + identity);
+        // torchvision's order with its in-place ops (out += identity; relu_): each intermediate is released once used
+        // (EagerRelease); x belongs to the caller.
+        var y = EagerRelease.ConvBnRelu(conv1, bn1, x);
+        y = EagerRelease.Consume(y, h => EagerRelease.ConvBnRelu(conv2, bn2, h));
+        y = EagerRelease.Consume(y, h => EagerRelease.ConvBn(conv3, bn3, h));
+        if (downsample is null) y.add_(x);
+        else
+        {
+            using var input = stride == 1 ? x.alias() : x[.., .., TensorIndex.Slice(step: stride), TensorIndex.Slice(step: stride)];
+            using var identity = downsample.forward(input);
+            y.add_(identity);
+        }
+        return EagerRelease.ReluInPlace(y);
     }
 }
