@@ -21,12 +21,12 @@ internal static class Guard
         Finite(embeddings, name);
     }
 
-    /// <summary>All values finite (no NaN, no ±Inf). Skipped on devices without data (meta).</summary>
+    /// <summary>All values finite (no NaN, no ±Inf), checked by <see cref="FiniteValues.All"/>. Skipped on devices
+    /// without data (meta).</summary>
     public static void Finite(Tensor t, string name)
     {
         if (t.device_type == DeviceType.META) return;
-        using var ok = t.isfinite().all();
-        if (!ok.item<bool>())
+        if (!FiniteValues.All(t))
             throw new ArgumentException("expected finite values but found NaN or Inf", name);
     }
 
