@@ -28,13 +28,17 @@ public sealed class PeersCommand : IBenchCommand
 {
     private sealed record Measurement(double Value, string Unit, double CpuSeconds);
 
-    /// <param name="PeerWithKitHeap">Also runs the peer under the kit's glibc heap policy (<see cref="NativeHeap"/>), so the
-    /// note separates what the allocator wins from what the kernels do.</param>
+    /// <param name="Tuned">Also runs the peer as a PyTorch user would tune it (<see cref="TunedPeer"/>), so the note separates
+    /// what the kit's settings win from what its kernels do.</param>
     /// <param name="Reference">Where the peer column comes from when it is not the PyTorch script: the key of a kit row
     /// (<see cref="ReferenceRows"/>) measured in its own process, e.g. the bare products that bound the evaluation.</param>
     /// <param name="NoPeer">Why the row has no peer at all (then neither the script nor a reference runs).</param>
     private sealed record Row(string Key, string Work, bool HigherIsBetter, Func<Measurement> Kit, string[] PeerArgs,
-        bool PeerWithKitHeap = false, string? Reference = null, string? NoPeer = null);
+        TunedPeer? Tuned = null, string? Reference = null, string? NoPeer = null);
+
+    /// <summary>A second run of the peer with extra script arguments and environment variables.</summary>
+    /// <param name="Label">What was tuned, for the note.</param>
+    private sealed record TunedPeer(string Label, string[] ExtraArgs, IReadOnlyDictionary<string, string> Environment);
 
     /// <summary>glibc's environment variables for the policy <see cref="NativeHeap.Configure"/> applies with mallopt.</summary>
     private static readonly Dictionary<string, string> KitHeapEnvironment = new()
@@ -42,6 +46,13 @@ public sealed class PeersCommand : IBenchCommand
         ["MALLOC_MMAP_MAX_"] = "0",
         ["MALLOC_TRIM_THRESHOLD_"] = NativeHeap.TrimThresholdBytes.ToString(CultureInfo.InvariantCulture),
     };
+
+    private static readonly TunedPeer KitHeap = new(
+        string.Create(CultureInfo.InvariantCulture, $"the kit's heap policy (MALLOC_MMAP_MAX_=0, MALLOC_TRIM_THRESHOLD_={NativeHeap.TrimThresholdBytes})"), [], KitHeapEnvironment);
+
+    // The kit's glyph batches reach the network channels-last (DataLoader.ToBatch); the tuned peer converts its batch and
+    // model to torch.channels_last, which a PyTorch user has to ask for.
+    private static readonly TunedPeer ChannelsLastAndKitHeap = new("channels_last batch and model, and " + KitHeap.Label, ["--channels-last"], KitHeapEnvironment);
 
     /// <inheritdoc />
     public string Name => "peers";
@@ -66,13 +77,13 @@ public sealed class PeersCommand : IBenchCommand
             new("cp-pa", "CP + PA fwd+bwd, N150 D512 C100 K3 M30, queue full, 2 threads", false,
                 () => LossStep(cp: true, threads: 2, Iters(200)), ["cp-pa", "--threads", "2", "--iters", $"{Iters(200)}", "--warmup", "20"]),
             new("glyph", "default profile step: glyph-cnn-small + head D64 + PA + AdamW, batch 64, 1 thread", true,
-                () => GlyphStep(batch: 64, Iters(30), cp: false), ["glyph-step", "--threads", "1", "--batch", "64", "--iters", $"{Iters(30)}", "--warmup", "3"]),
+                () => GlyphStep(batch: 64, Iters(30), cp: false), ["glyph-step", "--threads", "1", "--batch", "64", "--iters", $"{Iters(30)}", "--warmup", "3"], ChannelsLastAndKitHeap),
             new("glyph-cp", "default profile step: glyph-cnn-small + head D64 + CP + PA + AdamW, batch 64, 1 thread", true,
-                () => GlyphStep(batch: 64, Iters(30), cp: true), ["glyph-step", "--cp", "--threads", "1", "--batch", "64", "--iters", $"{Iters(30)}", "--warmup", "3"]),
+                () => GlyphStep(batch: 64, Iters(30), cp: true), ["glyph-step", "--cp", "--threads", "1", "--batch", "64", "--iters", $"{Iters(30)}", "--warmup", "3"], ChannelsLastAndKitHeap),
             new("resnet50", "ResNet-50 + head D512 + PA fwd+bwd, 224 px, batch 32, 2 threads", true,
-                () => BackboneStep(BackboneRegistry.ResNet50, Iters(3)), ["backbone", "--name", "resnet50", "--threads", "2", "--batch", "32", "--iters", $"{Iters(3)}", "--warmup", "1"], PeerWithKitHeap: true),
+                () => BackboneStep(BackboneRegistry.ResNet50, Iters(3)), ["backbone", "--name", "resnet50", "--threads", "2", "--batch", "32", "--iters", $"{Iters(3)}", "--warmup", "1"], KitHeap),
             new("bn-inception", "BN-Inception + head D512 + PA fwd+bwd, 224 px, batch 32, 2 threads", true,
-                () => BackboneStep(BackboneRegistry.BNInception, Iters(3)), ["backbone", "--name", "bn-inception", "--threads", "2", "--batch", "32", "--iters", $"{Iters(3)}", "--warmup", "1"], PeerWithKitHeap: true),
+                () => BackboneStep(BackboneRegistry.BNInception, Iters(3)), ["backbone", "--name", "bn-inception", "--threads", "2", "--batch", "32", "--iters", $"{Iters(3)}", "--warmup", "1"], KitHeap),
             new("sop", "SOP-shaped eval 60,502 x 512 (kit: all metrics; peer: P@1, R-Prec, MAP@R)", false,
                 () => SopEvaluation(iters: 1), ["sop-eval", "--threads", "2", "--iters", "1"]),
             new("sop-all-pairs", "same kit eval vs bare products of all N^2 pairs (peer column: those products, kit blocks)", false,
@@ -104,16 +115,14 @@ public sealed class PeersCommand : IBenchCommand
             var (other, note) = row.NoPeer is not null ? (null, row.NoPeer)
                 : row.Reference is not null ? ResultProcess.Run(KitCommand(), ["peers", "--kit-row", row.Reference])
                 : peer.Run(row.PeerArgs);
-            string? heapNote = null;
-            if (row.PeerWithKitHeap && other is not null)
+            string? tunedNote = null;
+            if (row.Tuned is { } tuning && other is not null)
             {
-                var (tuned, tunedNote) = peer.Run(row.PeerArgs, KitHeapEnvironment);
-                heapNote = tuned is null ? "peer with the kit's heap policy: " + tunedNote
-                    : string.Create(CultureInfo.InvariantCulture, $"peer with the kit's heap policy (MALLOC_MMAP_MAX_=0, MALLOC_TRIM_THRESHOLD_={NativeHeap.TrimThresholdBytes}): ") +
-                      $"{Format(tuned)}, ratio {Ratio(row, kit, tuned)}";
+                var (tuned, why) = peer.Run([.. row.PeerArgs, .. tuning.ExtraArgs], tuning.Environment);
+                tunedNote = $"peer with {tuning.Label}: " + (tuned is null ? why : $"{Format(tuned)}, ratio {Ratio(row, kit, tuned)}");
             }
             string ratio = Ratio(row, kit, other);
-            var notes = new[] { kitNote is null ? null : "kit " + kitNote, note, heapNote }.Where(n => n is not null);
+            var notes = new[] { kitNote is null ? null : "kit " + kitNote, note, tunedNote }.Where(n => n is not null);
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
                 $"{row.Work,-84} {(kit is null ? "failed" : Format(kit)),14} {(other is null ? (row.NoPeer is null ? "skipped" : "-") : Format(other)),14} {ratio,7}  CPU s kit {kit?.CpuSeconds:F1}" +
                 $" / peer {other?.CpuSeconds:F1}; load {loadBefore} -> {LoadAverage()}{string.Concat(notes.Select(n => "; " + n))}"));
@@ -194,7 +203,11 @@ public sealed class PeersCommand : IBenchCommand
         var (backbone, spec) = BackboneRegistry.Default.Create(BackboneRegistry.GlyphCnnSmall);
         using var model = new EmbeddingNetwork(backbone, spec.FeatureDim, new EmbeddingHeadOptions { EmbeddingSize = 64 });
         model.train();
-        using var images = randn(batch, 1, 32, 32);
+        // The batch as DataLoader.ToBatch hands it to the trainer: normalised channels-last, then permuted to (B, 1, H, W).
+        // libtorch takes those strides as channels-last, so the whole network runs channels-last (its 2×2 max pooling
+        // is 9× faster there than on NCHW planes); a contiguous randn(B, 1, H, W) measured a step the trainer never runs.
+        using var pixels = randn(batch, 32, 32, 1);
+        using var images = pixels.permute(0, 3, 1, 2);
         using var labels = randint(100, new long[] { batch });
         using var cpObjective = cp ? FullQueueCp(64, null) : null;
         using var paObjective = cp ? null : new ProxyObjective(ProxySimilarity.ForProxyAnchor(100, 64), new ProxyAnchorLoss());

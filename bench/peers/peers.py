@@ -270,6 +270,10 @@ def cmd_glyph_step(a):
               {"params": [proxies], "lr": 1e-1}]
     optimizer = torch.optim.AdamW(groups, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=1e-4)
     images = torch.randn(a.batch, 1, 32, 32)
+    if a.channels_last:
+        # what a tuned script does; the kit's batches are channels-last by construction (DataLoader.ToBatch)
+        images = images.contiguous(memory_format=torch.channels_last)
+        model = model.to(memory_format=torch.channels_last)
     labels = torch.randint(100, (a.batch,))
     seconds, cpu = timed(training_step(model, proxies, images, labels, 100, optimizer, cp), a.iters, a.warmup)
     report(a.batch / seconds, "img/s", cpu)
@@ -364,6 +368,7 @@ def main():
     p = argparse.ArgumentParser(description=__doc__)
     p.add_argument("command", choices=["pa", "cp-pa", "glyph-step", "backbone", "sop-eval", "check"])
     p.add_argument("--cp", action="store_true", help="glyph-step: CP + PA instead of PA")
+    p.add_argument("--channels-last", action="store_true", help="glyph-step: batch and model in torch.channels_last")
     p.add_argument("--threads", type=int, default=2)
     p.add_argument("--iters", type=int, default=20)
     p.add_argument("--warmup", type=int, default=3)

@@ -42,6 +42,9 @@ public class NativeHeapTests
     {
         Assert.Equal(NativeHeapTuning.Applied, NativeHeap.Configure());
         ones(1).Dispose();   // loads libtorch first, so that its code is not counted as kept memory
+        // Tensors that earlier tests left to the finalizer are freed now, not while the blocks are measured; what they
+        // leave free in the heap may be reused by the blocks, so the checks below compare the blocks with themselves.
+        Collect();
         NativeHeap.Release();
         long start = Rss();
         // 24 blocks of 32 MiB, each above glibc's largest mmap threshold: with glibc's defaults every one is a private
@@ -54,17 +57,19 @@ public class NativeHeapTests
         long keptAfterRelease = Rss() - start;
 
         const long mib = 1 << 20;
-        Assert.True(allocated > 700 * mib, $"the blocks added only {allocated / mib} MiB to the resident set");
-        Assert.True(keptAfterDispose > 700 * mib, $"disposing the blocks returned them to the system ({keptAfterDispose / mib} MiB kept)");
-        Assert.True(keptAfterRelease < 100 * mib, $"Release kept {keptAfterRelease / mib} MiB of {allocated / mib} MiB");
+        Assert.True(allocated > 500 * mib, $"the blocks added only {allocated / mib} MiB to the resident set");
+        Assert.True(keptAfterDispose > allocated - 32 * mib, $"disposing the blocks returned them to the system ({keptAfterDispose / mib} of {allocated / mib} MiB kept)");
+        Assert.True(keptAfterDispose - keptAfterRelease > 700 * mib, $"Release returned only {(keptAfterDispose - keptAfterRelease) / mib} MiB of the 768 MiB of disposed blocks");
     }
 
-    private static long Rss()
+    private static void Collect()
     {
         GC.Collect();
         GC.WaitForPendingFinalizers();
-        return long.Parse(File.ReadAllText("/proc/self/statm").Split(' ')[1]) * Environment.SystemPageSize;
+        GC.Collect();
     }
+
+    private static long Rss() => long.Parse(File.ReadAllText("/proc/self/statm").Split(' ')[1]) * Environment.SystemPageSize;
 }
 
 /// <summary>Runs the heap tests without other tests in parallel, so the resident set is theirs.</summary>
