@@ -48,7 +48,7 @@ public sealed class PeersCommand : IBenchCommand
     };
 
     private static readonly TunedPeer KitHeap = new(
-        string.Create(CultureInfo.InvariantCulture, $"the kit's heap policy (MALLOC_MMAP_MAX_=0, MALLOC_TRIM_THRESHOLD_={NativeHeap.TrimThresholdBytes})"), [], KitHeapEnvironment);
+        $"the kit's heap policy ({string.Join(", ", KitHeapEnvironment.Select(v => $"{v.Key}={v.Value}"))})", [], KitHeapEnvironment);
 
     // The kit's glyph batches reach the network channels-last (DataLoader.ToBatch); the tuned peer converts its batch and
     // model to torch.channels_last, which a PyTorch user has to ask for.

@@ -9,6 +9,10 @@ namespace ResearchKit.Data.Tests;
 /// </summary>
 public class Gray8RasterTests
 {
+    // Source pixels whose centre maps within this distance of the source's edge: Skia's fixed-point edge walk decides
+    // whether they are drawn at all.
+    private const float MaxEdgeDistance = 0.05f;
+
     [Theory]
     [InlineData(0, 32)]
     [InlineData(255, 32)]
@@ -33,8 +37,7 @@ public class Gray8RasterTests
                 total++;
                 if (d == 0) continue;
                 differing++;
-                // Whether a pixel whose centre lies on the source's edge (within 0.05 px) is drawn at all, Skia decides by its fixed-point
-                // edge walk; only there may the two disagree by more than rounding.
+                // only at the source's edge may the two disagree by more than rounding (MaxEdgeDistance)
                 var centre = inv.MapPoint(p % size + 0.5f, p / size + 0.5f);
                 float edge = Math.Min(Math.Min(centre.X, size - centre.X), Math.Min(centre.Y, size - centre.Y));
                 Assert.True(d <= 1 || Math.Abs(edge) < MaxEdgeDistance, $"image {i}, pixel ({p % size}, {p / size}), {edge:F4} px from the source's edge: Skia {e[p]}, Warp {a[p]}");
@@ -42,8 +45,6 @@ public class Gray8RasterTests
         }
         Assert.True(differing < total / 100, $"{differing} of {total} pixels differ by one level");
     }
-
-    private const float MaxEdgeDistance = 0.05f;
 
     [Fact]
     public void The_identity_keeps_every_pixel()

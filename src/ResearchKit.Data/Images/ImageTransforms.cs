@@ -16,6 +16,9 @@ public interface IImageTransform
 /// <summary>Shared drawing helper: draw the input through a matrix onto a new bitmap of the same colour type.</summary>
 internal static class Draw
 {
+    /// <summary>Scales below this draw with mipmaps: shrinking by more than 2× aliases under plain bilinear sampling.</summary>
+    public const float MipmapBelowScale = 0.5f;
+
     public static SKBitmap Through(SKBitmap src, int width, int height, SKMatrix matrix, float scale, SKImageFilter? filter = null)
     {
         var dst = new SKBitmap(new SKImageInfo(width, height, src.ColorType, src.AlphaType));
@@ -24,7 +27,7 @@ internal static class Draw
         canvas.SetMatrix(matrix);
         using var paint = new SKPaint { ImageFilter = filter };
         // Mipmaps only when shrinking by more than 2×, where plain bilinear would alias; 256→224 does not need them.
-        var sampling = scale < 0.5f ? new SKSamplingOptions(SKFilterMode.Linear, SKMipmapMode.Linear) : new SKSamplingOptions(SKFilterMode.Linear);
+        var sampling = scale < MipmapBelowScale ? new SKSamplingOptions(SKFilterMode.Linear, SKMipmapMode.Linear) : new SKSamplingOptions(SKFilterMode.Linear);
         canvas.DrawBitmap(src, 0, 0, sampling, paint);
         canvas.Flush();
         return dst;
@@ -146,7 +149,7 @@ public sealed record RandomAffine(double Degrees = 10, double Translate = 0.06, 
         m = SKMatrix.Concat(SKMatrix.CreateTranslation(cx + tx, cy + ty), m);
         // Grey glyphs take the direct warp, which is Skia's to within one grey level and 4× faster; Skia keeps colour images
         // and strong shrinking (its mipmaps).
-        return input.ColorType == SKColorType.Gray8 && scale >= 0.5f ? Gray8Raster.Warp(input, m) : Draw.Through(input, input.Width, input.Height, m, scale);
+        return input.ColorType == SKColorType.Gray8 && scale >= Draw.MipmapBelowScale ? Gray8Raster.Warp(input, m) : Draw.Through(input, input.Width, input.Height, m, scale);
     }
 }
 
