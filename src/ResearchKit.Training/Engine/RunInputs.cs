@@ -76,12 +76,14 @@ internal sealed class ImageInputs : RunInputs
     private readonly TrainingData data;
     private readonly Device device;
     private readonly int workers;
+    private readonly EvalBatchCache evalBatches;
 
     public ImageInputs(EmbeddingNetwork network, TrainingData data, TrainingConfig config, Device device, int workers) : base(network)
     {
         (this.data, this.device, this.workers) = (data, device, workers);
         loader = new DataLoader(data.Train, new RandomBatchSampler(data.Train.Count, config.BatchSize, config.Seed), data.TrainPipeline,
             new DataLoaderOptions { Device = device, Workers = workers, Seed = config.Seed });
+        evalBatches = new EvalBatchCache(data.EvalPipeline, device, workers);
     }
 
     public override int BatchesPerEpoch => loader.BatchesPerEpoch;
@@ -89,8 +91,19 @@ internal sealed class ImageInputs : RunInputs
     public override void Restore(SamplerState state) => loader.Restore(state);
     public override IEnumerable<Batch> EpochBatches() => loader.EpochBatches();
 
-    public override Tensor Embed(bool test, int batchSize) =>
-        Embedder.Embed(Network, test ? data.Dataset.Test : data.Train, data.EvalPipeline, batchSize, device, workers);
+    public override Tensor Embed(bool test, int batchSize)
+    {
+        var split = test ? data.Dataset.Test : data.Train;
+        return evalBatches.Batches(split, batchSize) is { } kept
+            ? Embedder.Embed(Network, kept)
+            : Embedder.Embed(Network, split, data.EvalPipeline, batchSize, device, workers);
+    }
+
+    public override void Dispose()
+    {
+        evalBatches.Dispose();
+        base.Dispose();
+    }
 }
 
 /// <summary>Cached activations of a frozen pretrained front; only the part after it trains.</summary>
