@@ -50,8 +50,8 @@ public sealed class PeersCommand : IBenchCommand
     private static readonly TunedPeer KitHeap = new(
         $"the kit's heap policy ({string.Join(", ", KitHeapEnvironment.Select(v => $"{v.Key}={v.Value}"))})", [], KitHeapEnvironment);
 
-    // The kit's glyph batches reach the network channels-last (DataLoader.ToBatch); the tuned peer converts its batch and
-    // model to torch.channels_last, which a PyTorch user has to ask for.
+    // The kit's batches reach the network channels-last (DataLoader.ToBatch, grey and RGB); the tuned peer converts its batch
+    // and model to torch.channels_last, which a PyTorch user has to ask for.
     private static readonly TunedPeer ChannelsLastAndKitHeap = new("channels_last batch and model, and " + KitHeap.Label, ["--channels-last"], KitHeapEnvironment);
 
     /// <inheritdoc />
@@ -81,9 +81,9 @@ public sealed class PeersCommand : IBenchCommand
             new("glyph-cp", "default profile step: glyph-cnn-small + head D64 + CP + PA + AdamW, batch 64, 1 thread", true,
                 () => GlyphStep(batch: 64, Iters(30), cp: true), ["glyph-step", "--cp", "--threads", "1", "--batch", "64", "--iters", $"{Iters(30)}", "--warmup", "3"], ChannelsLastAndKitHeap),
             new("resnet50", "ResNet-50 + head D512 + PA fwd+bwd, 224 px, batch 32, 2 threads", true,
-                () => BackboneStep(BackboneRegistry.ResNet50, Iters(3)), ["backbone", "--name", "resnet50", "--threads", "2", "--batch", "32", "--iters", $"{Iters(3)}", "--warmup", "1"], KitHeap),
+                () => BackboneStep(BackboneRegistry.ResNet50, Iters(3)), ["backbone", "--name", "resnet50", "--threads", "2", "--batch", "32", "--iters", $"{Iters(3)}", "--warmup", "1"], ChannelsLastAndKitHeap),
             new("bn-inception", "BN-Inception + head D512 + PA fwd+bwd, 224 px, batch 32, 2 threads", true,
-                () => BackboneStep(BackboneRegistry.BNInception, Iters(3)), ["backbone", "--name", "bn-inception", "--threads", "2", "--batch", "32", "--iters", $"{Iters(3)}", "--warmup", "1"], KitHeap),
+                () => BackboneStep(BackboneRegistry.BNInception, Iters(3)), ["backbone", "--name", "bn-inception", "--threads", "2", "--batch", "32", "--iters", $"{Iters(3)}", "--warmup", "1"], ChannelsLastAndKitHeap),
             new("sop", "SOP-shaped eval 60,502 x 512 (kit: all metrics; peer: P@1, R-Prec, MAP@R)", false,
                 () => SopEvaluation(iters: 1), ["sop-eval", "--threads", "2", "--iters", "1"]),
             new("sop-all-pairs", "same kit eval vs bare products of all N^2 pairs (peer column: those products, kit blocks)", false,
@@ -226,7 +226,10 @@ public sealed class PeersCommand : IBenchCommand
         using var model = new EmbeddingNetwork(backbone, spec.FeatureDim, new EmbeddingHeadOptions { EmbeddingSize = 512 });
         model.train();
         using var objective = new ProxyObjective(ProxySimilarity.ForProxyAnchor(100, 512), new ProxyAnchorLoss());
-        using var images = randn(32, 3, 224, 224);
+        // As DataLoader.ToBatch hands an RGB batch to the trainer: (B, H, W, 3) permuted to (B, 3, H, W), i.e. channels-last
+        // strides, so libtorch runs every convolution of the step channels-last (see GlyphStep).
+        using var pixels = randn(32, 224, 224, 3);
+        using var images = pixels.permute(0, 3, 1, 2);
         using var labels = randint(100, new long[] { 32 });
         var (seconds, cpu) = Time(TrainingStep(model, objective, images, labels, optimize: false), iters, warmup: 1);
         return new Measurement(32 / seconds, "img/s", cpu);

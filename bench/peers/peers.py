@@ -287,6 +287,9 @@ def cmd_backbone(a):
     proxies = new_proxies(100, 512)
     images = torch.randn(a.batch, 3, 224, 224)
     labels = torch.randint(100, (a.batch,))
+    if a.channels_last:
+        images = images.contiguous(memory_format=torch.channels_last)
+        model = model.to(memory_format=torch.channels_last)
     seconds, cpu = timed(training_step(model, proxies, images, labels, 100, None), a.iters, a.warmup)
     report(a.batch / seconds, "img/s", cpu)
 
@@ -368,7 +371,7 @@ def main():
     p = argparse.ArgumentParser(description=__doc__)
     p.add_argument("command", choices=["pa", "cp-pa", "glyph-step", "backbone", "sop-eval", "check"])
     p.add_argument("--cp", action="store_true", help="glyph-step: CP + PA instead of PA")
-    p.add_argument("--channels-last", action="store_true", help="glyph-step: batch and model in torch.channels_last")
+    p.add_argument("--channels-last", action="store_true", help="glyph-step, backbone: batch and model in torch.channels_last")
     p.add_argument("--threads", type=int, default=2)
     p.add_argument("--iters", type=int, default=20)
     p.add_argument("--warmup", type=int, default=3)
