@@ -44,11 +44,14 @@ internal sealed class RunningTopK<T> where T : unmanaged, IFloatingPointIeee754<
     /// </summary>
     public T Threshold(long query) => values[query * K + K - 1];
 
-    /// <summary>Inserts (similarity, reference) into the query's list if it ranks among its best k.</summary>
-    public void Offer(long query, T similarity, long reference)
+    /// <summary>
+    /// Inserts (similarity, reference) into the query's list if it ranks among its best k; true when it did (only then
+    /// can <see cref="Threshold"/> have changed).
+    /// </summary>
+    public bool Offer(long query, T similarity, long reference)
     {
         long start = query * K, last = start + K - 1;
-        if (!Before(similarity, reference, values[last], indices[last])) return;
+        if (!Before(similarity, reference, values[last], indices[last])) return false;
         long slot = last;
         for (; slot > start && Before(similarity, reference, values[slot - 1], indices[slot - 1]); slot--)
         {
@@ -57,6 +60,7 @@ internal sealed class RunningTopK<T> where T : unmanaged, IFloatingPointIeee754<
         }
         values[slot] = similarity;
         indices[slot] = reference;
+        return true;
     }
 
     /// <summary>The composite order: higher similarity first, then the lower reference index.</summary>
