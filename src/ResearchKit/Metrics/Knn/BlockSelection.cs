@@ -116,6 +116,7 @@ internal sealed class BlockSelection<T> where T : unmanaged, IFloatingPointIeee7
         }
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void Offer(long query, T similarity, long reference)
     {
         // The gate moves only when the k-th value changes or the count reaches its cap.

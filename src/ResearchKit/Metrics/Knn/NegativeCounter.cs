@@ -1,4 +1,5 @@
 using System.Numerics;
+using System.Runtime.CompilerServices;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -47,6 +48,8 @@ internal sealed class NegativeCounter<T> where T : unmanaged, IFloatingPointIeee
     /// Counts (similarity, reference) for the query if it is a negative ranked above its best positive; true when the
     /// count reached the cap with it (only then does <see cref="Threshold"/> change).
     /// </summary>
+    // Fully optimised from the first call, like the scan's fold that calls it.
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public bool Offer(long query, T similarity, long reference)
     {
         if (counts[query] >= Cap) return false;
