@@ -17,7 +17,7 @@ public class RetrievalDuplicateTiesTests
 {
     private const int Dim = 16;
 
-    private static double[][] Pool(Random rng, int size) => Enumerable.Range(0, size).Select(_ =>
+    internal static double[][] Pool(Random rng, int size) => Enumerable.Range(0, size).Select(_ =>
     {
         var v = new double[Dim];
         var order = Enumerable.Range(0, Dim).OrderBy(_ => rng.Next()).ToArray();
@@ -36,7 +36,7 @@ public class RetrievalDuplicateTiesTests
     }).ToArray();
 
     /// <summary>Labels in classes of 1-4 members, shuffled; label values offset so sets can share some classes.</summary>
-    private static long[] Labels(Random rng, int n, long offset)
+    internal static long[] Labels(Random rng, int n, long offset)
     {
         var labels = new List<long>();
         for (long c = offset; labels.Count < n; c++)
@@ -44,7 +44,7 @@ public class RetrievalDuplicateTiesTests
         return labels.OrderBy(_ => rng.Next()).ToArray();
     }
 
-    private static Tensor ToTensor(double[][] rows) =>
+    internal static Tensor ToTensor(double[][] rows) =>
         torch.tensor(rows.SelectMany(r => r).ToArray(), new long[] { rows.Length, Dim }, ScalarType.Float64).to_type(ScalarType.Float32);
 
     public static TheoryData<bool, int, int> Settings()

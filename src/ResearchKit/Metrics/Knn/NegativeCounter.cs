@@ -1,4 +1,5 @@
 using System.Numerics;
+using System.Runtime.CompilerServices;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -43,15 +44,20 @@ internal sealed class NegativeCounter<T> where T : unmanaged, IFloatingPointIeee
     /// </summary>
     public T Threshold(long query) => counts[query] < Cap ? best[query] : T.PositiveInfinity;
 
-    /// <summary>Counts (similarity, reference) for the query if it is a negative ranked above its best positive.</summary>
-    public void Offer(long query, T similarity, long reference)
+    /// <summary>
+    /// Counts (similarity, reference) for the query if it is a negative ranked above its best positive; true when the
+    /// count reached the cap with it (only then does <see cref="Threshold"/> change).
+    /// </summary>
+    // Fully optimised from the first call, like the scan's fold that calls it.
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public bool Offer(long query, T similarity, long reference)
     {
-        if (counts[query] >= Cap) return;
+        if (counts[query] >= Cap) return false;
         T s = best[query];
         bool above = similarity > s || (similarity == s && reference < bestIndex[query]);
         // With s* taken from products like the scan's no positive exceeds it; the label test keeps the counts exact
         // even where another kernel rounds the two differently.
-        if (above && referenceLabels[reference] != queryLabels[query]) counts[query]++;
+        return above && referenceLabels[reference] != queryLabels[query] && ++counts[query] == Cap;
     }
 
     /// <summary>

@@ -1,4 +1,5 @@
 using System.Numerics;
+using System.Runtime.CompilerServices;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -44,19 +45,27 @@ internal sealed class RunningTopK<T> where T : unmanaged, IFloatingPointIeee754<
     /// </summary>
     public T Threshold(long query) => values[query * K + K - 1];
 
-    /// <summary>Inserts (similarity, reference) into the query's list if it ranks among its best k.</summary>
-    public void Offer(long query, T similarity, long reference)
+    /// <summary>
+    /// Inserts (similarity, reference) into the query's list if it ranks among its best k; true when it did (only then
+    /// can <see cref="Threshold"/> have changed).
+    /// </summary>
+    // Fully optimised from the first call: most insertions happen in the scan's first blocks, before tiering would
+    // replace tier-0 code.
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public bool Offer(long query, T similarity, long reference)
     {
-        long start = query * K, last = start + K - 1;
-        if (!Before(similarity, reference, values[last], indices[last])) return;
-        long slot = last;
-        for (; slot > start && Before(similarity, reference, values[slot - 1], indices[slot - 1]); slot--)
+        var slotValues = values.AsSpan(checked((int)(query * K)), K);
+        var slotIndices = indices.AsSpan(checked((int)(query * K)), K);
+        int slot = K - 1;
+        if (!Before(similarity, reference, slotValues[slot], slotIndices[slot])) return false;
+        for (; slot > 0 && Before(similarity, reference, slotValues[slot - 1], slotIndices[slot - 1]); slot--)
         {
-            values[slot] = values[slot - 1];
-            indices[slot] = indices[slot - 1];
+            slotValues[slot] = slotValues[slot - 1];
+            slotIndices[slot] = slotIndices[slot - 1];
         }
-        values[slot] = similarity;
-        indices[slot] = reference;
+        slotValues[slot] = similarity;
+        slotIndices[slot] = reference;
+        return true;
     }
 
     /// <summary>The composite order: higher similarity first, then the lower reference index.</summary>
