@@ -49,11 +49,22 @@ public sealed class ResNet50 : nn.Module<Tensor, Tensor>
         return nn.Sequential(list.ToArray());
     }
 
-    /// <summary>Images (N, C, H, W) → (N, 2048, H/32, W/32).</summary>
+    /// <summary>
+    /// Images (N, C, H, W) → (N, 2048, H/32, W/32). Images in another layout (DataLoader's RGB batches are channels-last
+    /// strides) are run on a contiguous NCHW copy; see the remark.
+    /// </summary>
+    /// <remarks>
+    /// libtorch 2.10's oneDNN 3.7.1 divides by zero (SIGFPE in <c>brgemm_convolution_utils::brg_blocking_t::est_eff_1x1</c>,
+    /// forward, train and eval mode alike) when it sets up a channels-last 1×1 conv with 1,024 or more channels on one side:
+    /// 256→1024, 512→1024, 512→2048, 1024→512 and 1024→2048 crashed at 4×4 to 14×14 maps and batch 2 and 32; 1024→256,
+    /// 2048→512 and every smaller pair did not. Those are the conv3 and shortcut convs of layer3/layer4, and libtorch picks the
+    /// channels-last kernels as soon as the input has channels-last strides, so the whole network runs NCHW.
+    /// </remarks>
     public override Tensor forward(Tensor images)
     {
+        using var nchw = images.is_contiguous() ? null : images.contiguous();
         // Intermediates are released as soon as the next layer has them (EagerRelease); the caller's images never are.
-        var x = EagerRelease.Consume(EagerRelease.ConvBnRelu(conv1, bn1, images), maxpool.forward);
+        var x = EagerRelease.Consume(EagerRelease.ConvBnRelu(conv1, bn1, nchw ?? images), maxpool.forward);
         x = EagerRelease.Consume(x, h => EagerRelease.Chain(layer1, h));
         x = EagerRelease.Consume(x, h => EagerRelease.Chain(layer2, h));
         x = EagerRelease.Consume(x, h => EagerRelease.Chain(layer3, h));

@@ -55,6 +55,31 @@ public class BackboneTests
     }
 
     [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void ResNet50_runs_the_channels_last_batches_DataLoader_gives_and_matches_the_NCHW_result(bool train)
+    {
+        // Regression: an RGB batch from DataLoader.ToBatch is (B, H, W, 3) permuted to (B, 3, H, W), channels-last strides;
+        // libtorch then chose oneDNN's channels-last 1×1 convs, whose setup divides by zero for layer3/layer4's channel
+        // counts (SIGFPE, killing the test host) in forward, train and eval mode alike.
+        manual_seed(0);
+        using var net = new ResNet50();
+        if (train) net.train(); else net.eval();
+        using var pixels = randn(2, 32, 32, 3);
+        using var channelsLast = pixels.permute(0, 3, 1, 2).requires_grad_();
+        using var nchw = channelsLast.detach().contiguous().requires_grad_();
+        Assert.False(channelsLast.is_contiguous());
+        using var features = net.forward(channelsLast);
+        using var reference = net.forward(nchw);
+        Assert.Equal(new long[] { 2, 2048, 1, 1 }, features.shape);
+        Assert.True(features.eq(reference).all().item<bool>(), "same images in another layout gave other features");
+        if (!train) return;
+        using var loss = features.square().sum();
+        loss.backward();
+        Assert.True(channelsLast.grad!.isfinite().all().item<bool>());
+    }
+
+    [Theory]
     [InlineData(9)]
     [InlineData(8)]
     public void Bottleneck_strided_shortcut_equals_torchvisions_strided_1x1_conv(int side)
