@@ -148,7 +148,7 @@ internal static class BlockedKnnScan
         {
             long m = Math.Min(chunk, QueryCount - i0), n = Math.Min(chunk, ReferenceCount - j0);
             var values = buffer.narrow(0, 0, m * n).view(m, n);
-            values.addmm_(queries.narrow(0, i0, m), refs.narrow(0, j0, n).t(), beta: 0, alpha: 1);
+            MultiplyInto(values, i0, j0);
             return values;
         }
 
@@ -163,10 +163,13 @@ internal static class BlockedKnnScan
             long m = Math.Min(chunk, QueryCount - i0);
             var values = buffer.narrow(0, 0, m * m).view(m, m);
             foreach (var (r0, rows) in DiagonalStrips(m))
-                values.narrow(0, r0, rows).narrow(1, r0, m - r0)
-                    .addmm_(queries.narrow(0, i0 + r0, rows), refs.narrow(0, i0 + r0, m - r0).t(), beta: 0, alpha: 1);
+                MultiplyInto(values.narrow(0, r0, rows).narrow(1, r0, m - r0), i0 + r0, i0 + r0);
             return values;
         }
+
+        /// <summary>Writes queries [q0, q0 + rows) · references [r0, r0 + columns)ᵀ into the (rows x columns) <paramref name="target"/>.</summary>
+        private void MultiplyInto(Tensor target, long q0, long r0) =>
+            target.addmm_(queries.narrow(0, q0, target.shape[0]), refs.narrow(0, r0, target.shape[1]).t(), beta: 0, alpha: 1);
     }
 
     /// <summary>
