@@ -47,12 +47,12 @@ public sealed class PeersCommand : IBenchCommand
         ["MALLOC_TRIM_THRESHOLD_"] = NativeHeap.TrimThresholdBytes.ToString(CultureInfo.InvariantCulture),
     };
 
-    private static readonly TunedPeer KitHeap = new(
-        $"the kit's heap policy ({string.Join(", ", KitHeapEnvironment.Select(v => $"{v.Key}={v.Value}"))})", [], KitHeapEnvironment);
+    private static readonly string KitHeapLabel =
+        $"the kit's heap policy ({string.Join(", ", KitHeapEnvironment.Select(v => $"{v.Key}={v.Value}"))})";
 
     // The kit's batches reach the network channels-last (DataLoader.ToBatch, grey and RGB); the tuned peer converts its batch
     // and model to torch.channels_last, which a PyTorch user has to ask for.
-    private static readonly TunedPeer ChannelsLastAndKitHeap = new("channels_last batch and model, and " + KitHeap.Label, ["--channels-last"], KitHeapEnvironment);
+    private static readonly TunedPeer ChannelsLastAndKitHeap = new("channels_last batch and model, and " + KitHeapLabel, ["--channels-last"], KitHeapEnvironment);
 
     /// <inheritdoc />
     public string Name => "peers";
@@ -203,11 +203,9 @@ public sealed class PeersCommand : IBenchCommand
         var (backbone, spec) = BackboneRegistry.Default.Create(BackboneRegistry.GlyphCnnSmall);
         using var model = new EmbeddingNetwork(backbone, spec.FeatureDim, new EmbeddingHeadOptions { EmbeddingSize = 64 });
         model.train();
-        // The batch as DataLoader.ToBatch hands it to the trainer: normalised channels-last, then permuted to (B, 1, H, W).
-        // libtorch takes those strides as channels-last, so the whole network runs channels-last (its 2×2 max pooling
-        // is 9× faster there than on NCHW planes); a contiguous randn(B, 1, H, W) measured a step the trainer never runs.
-        using var pixels = randn(batch, 32, 32, 1);
-        using var images = pixels.permute(0, 3, 1, 2);
+        // libtorch runs the whole glyph CNN channels-last on this layout (its 2×2 max pooling is 9× faster there than on
+        // NCHW planes); a contiguous randn(B, 1, H, W) measured a step the trainer never runs.
+        using var images = LoaderLayoutBatch(batch, 1, 32);
         using var labels = randint(100, new long[] { batch });
         using var cpObjective = cp ? FullQueueCp(64, null) : null;
         using var paObjective = cp ? null : new ProxyObjective(ProxySimilarity.ForProxyAnchor(100, 64), new ProxyAnchorLoss());
@@ -218,6 +216,17 @@ public sealed class PeersCommand : IBenchCommand
         return new Measurement(batch / seconds, "img/s", cpu);
     }
 
+    /// <summary>
+    /// A random batch as DataLoader.ToBatch hands it to the trainer: (B, H, W, C) permuted to (B, C, H, W), i.e. channels-last
+    /// strides, which libtorch follows in the convolutions (ResNet-50 runs an NCHW copy, see <see cref="ResNet50.forward"/>).
+    /// </summary>
+    private static Tensor LoaderLayoutBatch(int batch, int channels, int size)
+    {
+        // The view keeps the storage alive; only this handle goes.
+        using var pixels = randn(batch, size, size, channels);
+        return pixels.permute(0, 3, 1, 2);
+    }
+
     private static Measurement BackboneStep(string name, int iters)
     {
         set_num_threads(2);
@@ -226,10 +235,7 @@ public sealed class PeersCommand : IBenchCommand
         using var model = new EmbeddingNetwork(backbone, spec.FeatureDim, new EmbeddingHeadOptions { EmbeddingSize = 512 });
         model.train();
         using var objective = new ProxyObjective(ProxySimilarity.ForProxyAnchor(100, 512), new ProxyAnchorLoss());
-        // As DataLoader.ToBatch hands an RGB batch to the trainer: (B, H, W, 3) permuted to (B, 3, H, W), i.e. channels-last
-        // strides, so libtorch runs every convolution of the step channels-last (see GlyphStep).
-        using var pixels = randn(32, 224, 224, 3);
-        using var images = pixels.permute(0, 3, 1, 2);
+        using var images = LoaderLayoutBatch(32, 3, 224);
         using var labels = randint(100, new long[] { 32 });
         var (seconds, cpu) = Time(TrainingStep(model, objective, images, labels, optimize: false), iters, warmup: 1);
         return new Measurement(32 / seconds, "img/s", cpu);
