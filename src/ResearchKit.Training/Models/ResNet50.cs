@@ -50,21 +50,16 @@ public sealed class ResNet50 : nn.Module<Tensor, Tensor>
     }
 
     /// <summary>
-    /// Images (N, C, H, W) → (N, 2048, H/32, W/32). Images in another layout (DataLoader's RGB batches are channels-last
-    /// strides) are run on a contiguous NCHW copy; see the remark.
+    /// Images (N, C, H, W) → (N, 2048, H/32, W/32), computed and returned channels-last (<see cref="ChannelsLast"/>):
+    /// images in another layout are copied into it once, and every 1×1 conv runs as a matrix product on it
+    /// (<see cref="ChannelsLast.Pointwise"/>; oneDNN's own channels-last 1×1 convs crash for layer3/layer4's channel
+    /// counts). The images' layout does not change the result: both run on the same channels-last copy.
     /// </summary>
-    /// <remarks>
-    /// libtorch 2.10's oneDNN 3.7.1 divides by zero (SIGFPE in <c>brgemm_convolution_utils::brg_blocking_t::est_eff_1x1</c>,
-    /// forward, train and eval mode alike) when it sets up a channels-last 1×1 conv with 1,024 or more channels on one side:
-    /// 256→1024, 512→1024, 512→2048, 1024→512 and 1024→2048 crashed at 4×4 to 14×14 maps and batch 2 and 32; 1024→256,
-    /// 2048→512 and every smaller pair did not. Those are the conv3 and shortcut convs of layer3/layer4, and libtorch picks the
-    /// channels-last kernels as soon as the input has channels-last strides, so the whole network runs NCHW.
-    /// </remarks>
     public override Tensor forward(Tensor images)
     {
-        using var nchw = images.is_contiguous() ? null : images.contiguous();
+        using var copy = ChannelsLast.Is(images) ? null : ChannelsLast.Copy(images);
         // Intermediates are released as soon as the next layer has them (EagerRelease); the caller's images never are.
-        var x = EagerRelease.Consume(EagerRelease.ConvBnRelu(conv1, bn1, nchw ?? images), maxpool.forward);
+        var x = EagerRelease.Consume(EagerRelease.ConvBnRelu(conv1, bn1, copy ?? images), maxpool.forward);
         x = EagerRelease.Consume(x, h => EagerRelease.Chain(layer1, h));
         x = EagerRelease.Consume(x, h => EagerRelease.Chain(layer2, h));
         x = EagerRelease.Consume(x, h => EagerRelease.Chain(layer3, h));
@@ -80,17 +75,20 @@ public sealed class Bottleneck : nn.Module<Tensor, Tensor>
 
     private readonly Conv2d conv1, conv2, conv3;
     private readonly StableBatchNorm bn1, bn2, bn3;
-    private readonly Sequential? downsample;
+    private readonly Sequential? downsample;   // registers downsample.0/.1 under torchvision's names
+    // downsample.0 and .1 again, run by hand in forward; a tuple, because RegisterComponents would register module
+    // fields a second time under their field names (new state-dict keys).
+    private readonly (Conv2d Conv, StableBatchNorm Bn)? shortcut;
     private readonly long stride;
 
     /// <summary>Creates a block; a 1×1 conv + BN shortcut (<c>downsample.0/1</c>) is added when the shape changes.</summary>
     /// <remarks>
-    /// A strided shortcut is computed as <c>downsample(x[:, :, ::stride, ::stride])</c> with a stride-1 1×1 conv,
-    /// which equals torchvision's stride-<c>stride</c> 1×1 conv (no padding, so it reads exactly those pixels) and
-    /// has the same weights. Why: libtorch 2.10's oneDNN 3.7.1 divides by zero while choosing the blocking for the
-    /// backward-data pass of a strided 1×1 conv with 512→1024 or 1024→2048 channels (its "maskrcnn" special case in
-    /// <c>brgemm_convolution_bwd_utils::brg_blocking_t::est_eff_1x1</c>), which kills the process with SIGFPE on
-    /// every train-mode backward of layer3.0/layer4.0 (seen at batch 2 and 32, 1 and 2 threads, any ONEDNN_MAX_CPU_ISA).
+    /// The 1×1 convs (conv1, conv3, the shortcut) run as matrix products on channels-last activations
+    /// (<see cref="ChannelsLast.Pointwise"/>), so a strided shortcut is computed as <c>downsample(x[:, :, ::stride, ::stride])</c>:
+    /// the same function as torchvision's stride-<c>stride</c> 1×1 conv (no padding, so it reads exactly those pixels)
+    /// with the same weights. The product also keeps libtorch 2.10's oneDNN 3.7.1 out of two places where it divides by
+    /// zero (SIGFPE): the backward-data pass of a strided NCHW 1×1 conv with 512→1024 or 1024→2048 channels, and any
+    /// channels-last 1×1 conv with 1,024 or more channels on one side (<c>brg_blocking_t::est_eff_1x1</c>).
     /// </remarks>
     public Bottleneck(long inplanes, long planes, long stride) : base(nameof(Bottleneck))
     {
@@ -102,8 +100,19 @@ public sealed class Bottleneck : nn.Module<Tensor, Tensor>
         conv3 = nn.Conv2d(planes, planes * Expansion, 1, bias: false);
         bn3 = StableBatchNorm.For2d(planes * Expansion);
         if (stride != 1 || inplanes != planes * Expansion)
-            downsample = nn.Sequential(nn.Conv2d(inplanes, planes * Expansion, 1, bias: false), StableBatchNorm.For2d(planes * Expansion));
+        {
+            var (conv, bn) = (nn.Conv2d(inplanes, planes * Expansion, 1, bias: false), StableBatchNorm.For2d(planes * Expansion));
+            shortcut = (conv, bn);
+            downsample = nn.Sequential(conv, bn);
+        }
         RegisterComponents();
+    }
+
+    /// <summary>bn(conv(x)) for a 1×1 conv, the conv as a product on channels-last activations (see <see cref="ResNet50.forward"/>).</summary>
+    private static Tensor PointwiseBn(Conv2d conv, BatchNorm bn, Tensor x)
+    {
+        using var c = ChannelsLast.Pointwise(conv, x);
+        return bn.forward(c);
     }
 
     /// <summary>relu(bn3(conv3(relu(bn2(conv2(relu(bn1(conv1 x)))))) + shortcut(x)).</summary>
@@ -111,14 +120,14 @@ public sealed class Bottleneck : nn.Module<Tensor, Tensor>
     {
         // torchvision's order with its in-place ops (out += identity; relu_): each intermediate is released once used
         // (EagerRelease); x belongs to the caller.
-        var y = EagerRelease.ConvBnRelu(conv1, bn1, x);
+        var y = EagerRelease.ReluInPlace(PointwiseBn(conv1, bn1, x));
         y = EagerRelease.Consume(y, h => EagerRelease.ConvBnRelu(conv2, bn2, h));
-        y = EagerRelease.Consume(y, h => EagerRelease.ConvBn(conv3, bn3, h));
-        if (downsample is null) y.add_(x);
+        y = EagerRelease.Consume(y, h => PointwiseBn(conv3, bn3, h));
+        if (shortcut is not { } s) y.add_(x);
         else
         {
             using var input = stride == 1 ? x.alias() : x[.., .., TensorIndex.Slice(step: stride), TensorIndex.Slice(step: stride)];
-            using var identity = downsample.forward(input);
+            using var identity = PointwiseBn(s.Conv, s.Bn, input);
             y.add_(identity);
         }
         return EagerRelease.ReluInPlace(y);
