@@ -6,24 +6,26 @@ using static TorchSharp.torch;
 namespace ResearchKit.Benchmarks;
 
 /// <summary>
-/// Where the CP + Proxy Anchor step's time goes (the LossBenchmarks sizes: N = 150, D = 512, C = 100, K = 3, M = 30):
+/// Where the CP + Proxy Anchor step's time goes (by default the LossBenchmarks sizes, N = 150, D = 512; C = 100, K = 3, M = 30):
 /// median Stopwatch time of each piece over <c>--iters</c> runs after a warm-up, with <c>--threads</c> libtorch threads.
 /// A rough breakdown next to the BenchmarkDotNet numbers, not a replacement for them.
 /// </summary>
 public sealed class CpStepPartsCommand : IBenchCommand
 {
-    private const int N = 150, D = 512, C = 100, K = 3, M = 30;
+    private const int C = 100, K = 3, M = 30;
 
     /// <inheritdoc/>
     public string Name => "cp-step-parts";
 
     /// <inheritdoc/>
-    public string Description => "median time of the pieces of a CP + Proxy Anchor step [--threads 1] [--iters 400]";
+    public string Description => "median time of the pieces of a CP + Proxy Anchor step [--threads 1] [--iters 400] [--n 150] [--dim 512]";
 
     /// <inheritdoc/>
     public int Run(string[] args)
     {
         int threads = BenchArgs.Int(args, "--threads", 1), iters = BenchArgs.Int(args, "--iters", 400);
+        // The default profile's glyph step is --n 64 --dim 64.
+        int N = BenchArgs.Int(args, "--n", 150), D = BenchArgs.Int(args, "--dim", 512);
         set_num_threads(threads);
         var g = new Generator(0);
         var x = randn(new long[] { N, D }, generator: g).requires_grad_(true);
@@ -134,9 +136,9 @@ public sealed class CpStepPartsCommand : IBenchCommand
             sums64.index_add_(0, yN, v64, 1).index_add_(0, yN, v64, -1);
             _ = linalg.vecdot(v64, v64, -1, null) - linalg.vecdot(v64, v64, -1, null);
         });
-        Time("  enqueue N = 150", () => { using var s = NewDisposeScope(); center.Enqueue(x, labels); });
+        Time($"  enqueue N = {N}", () => { using var s = NewDisposeScope(); center.Enqueue(x, labels); });
         var yv = labels.clone();
-        Time("  EnqueueNormalized N = 150", () => { using var s = NewDisposeScope(); center.EnqueueNormalized(vals, yv); });
+        Time($"  EnqueueNormalized N = {N}", () => { using var s = NewDisposeScope(); center.EnqueueNormalized(vals, yv); });
         Console.WriteLine($"(statistics recomputes during the enqueue loops: {center.StatisticsRecomputes - r0})");
         return 0;
     }
