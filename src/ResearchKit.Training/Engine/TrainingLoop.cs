@@ -61,7 +61,7 @@ internal sealed class TrainingLoop : IDisposable
         for (int epoch = startEpoch; epoch < cfg.Epochs; epoch++)
         {
             if (TrainEpoch(epoch) is not { } meanLoss)
-                return new TrainingResult(run.Root, false, epoch, step, last, timer.Timings()) { Retrieval = lastRetrieval };
+                return new TrainingResult(run.Root, false, epoch, step, last, timer.Timings()) { Retrieval = lastRetrieval, KitVersion = KitBuild.Version };
             var metrics = new Dictionary<string, double>
             {
                 [RunMetrics.Loss.Key] = meanLoss,
@@ -74,7 +74,7 @@ internal sealed class TrainingLoop : IDisposable
             opts.Progress.EpochCompleted(epoch, metrics);
             (last, lastRetrieval) = (metrics, retrieval);
         }
-        var result = new TrainingResult(run.Root, true, cfg.Epochs, step, last, timer.Timings()) { Retrieval = lastRetrieval };
+        var result = new TrainingResult(run.Root, true, cfg.Epochs, step, last, timer.Timings()) { Retrieval = lastRetrieval, KitVersion = KitBuild.Version };
         run.WriteResult(result);
         return result;
     }

@@ -43,6 +43,10 @@ public sealed record TrainingResult(string RunDirectory, bool Completed, int Epo
     /// and in results written before the field existed (their values are read from <see cref="FinalMetrics"/>).</summary>
     public RetrievalResult? Retrieval { get; init; }
 
+    /// <summary>The ResearchKit build that produced this result (<see cref="KitBuild.Version"/>); null in results written
+    /// before runs recorded it.</summary>
+    public string? KitVersion { get; init; }
+
     /// <summary>
     /// The stored value of <paramref name="metric"/>: from <see cref="Retrieval"/> for a retrieval metric it holds, otherwise
     /// from <see cref="FinalMetrics"/> by the metric's key; null when the run did not record it.

@@ -154,7 +154,9 @@ public static class ExperimentRunner
             if (File.Exists(Path.Combine(dir, RunLayout.Result)))
             {
                 WriteLabel(dir, label);   // a kill between result.json and the label left it unlabelled
-                log?.Invoke($"{name}: done already");
+                // Reused as it is, whichever build trained it; the line says so when that was other code.
+                var other = KitBuild.Difference(ExperimentTable.ReadJson<TrainingResult>(Path.Combine(dir, RunLayout.Result)).KitVersion);
+                log?.Invoke($"{name}: done already" + (other is null ? "" : $", {other}; delete {dir} to train it again with this build"));
                 continue;
             }
             var result = RunDirectory.HasStarted(dir) ? Trainer.Resume(dir, runOptions, expected: config) : Trainer.Train(config, dir, runOptions);

@@ -189,7 +189,8 @@ public sealed record ExperimentTable(Experiment Experiment, ExperimentProfile Pr
         return new ExperimentTable(experiment, profile, frame, perEpoch, csv) { Missing = missing.Select(m => m.Line).ToList() };
     }
 
-    private static T ReadJson<T>(string path)
+    /// <summary>Reads a run or experiment file; a damaged one is an <see cref="InvalidDataException"/> naming it.</summary>
+    internal static T ReadJson<T>(string path)
     {
         try
         {
