@@ -57,7 +57,7 @@ internal static class ChannelsLast
         long n = x.shape[0], h = x.shape[2], w = x.shape[3];
         using var nhwc = x.permute(0, 2, 3, 1);
         using var rows = nhwc.reshape(n * h * w, cin);
-        using var matrix = weight.view(cout, cin);
+        using var matrix = weight.reshape(cout, cin);
         using var transposed = matrix.t();
         using var products = conv.bias is { } bias ? bias.addmm(rows, transposed) : rows.mm(transposed);
         using var map = products.view(n, h, w, cout);
