@@ -61,7 +61,7 @@ internal sealed class TrainingLoop : IDisposable
         for (int epoch = startEpoch; epoch < cfg.Epochs; epoch++)
         {
             if (TrainEpoch(epoch) is not { } meanLoss)
-                return new TrainingResult(run.Root, false, epoch, step, last, timer.Timings()) { Retrieval = lastRetrieval, KitVersion = KitBuild.Version };
+                return Result(completed: false, epoch);
             var metrics = new Dictionary<string, double>
             {
                 [RunMetrics.Loss.Key] = meanLoss,
@@ -74,9 +74,13 @@ internal sealed class TrainingLoop : IDisposable
             opts.Progress.EpochCompleted(epoch, metrics);
             (last, lastRetrieval) = (metrics, retrieval);
         }
-        var result = new TrainingResult(run.Root, true, cfg.Epochs, step, last, timer.Timings()) { Retrieval = lastRetrieval, KitVersion = KitBuild.Version };
+        var result = Result(completed: true, cfg.Epochs);
         run.WriteResult(result);
         return result;
+
+        // The result so far, stamped with this build (KitBuild) so that later reuse can tell which code trained it.
+        TrainingResult Result(bool completed, int epochs) =>
+            new(run.Root, completed, epochs, step, last, timer.Timings()) { Retrieval = lastRetrieval, KitVersion = KitBuild.Version };
     }
 
     // The newest checkpoint written by this config (model, loss and queues, optimizer, RNG, sampler position); metric rows

@@ -109,11 +109,7 @@ public sealed class Bottleneck : nn.Module<Tensor, Tensor>
     }
 
     /// <summary>bn(conv(x)) for a 1×1 conv, the conv as a product on channels-last activations (see <see cref="ResNet50.forward"/>).</summary>
-    private static Tensor PointwiseBn(Conv2d conv, BatchNorm bn, Tensor x)
-    {
-        using var c = ChannelsLast.Pointwise(conv, x);
-        return bn.forward(c);
-    }
+    private static Tensor PointwiseBn(Conv2d conv, BatchNorm bn, Tensor x) => EagerRelease.Consume(ChannelsLast.Pointwise(conv, x), bn.forward);
 
     /// <summary>relu(bn3(conv3(relu(bn2(conv2(relu(bn1(conv1 x)))))) + shortcut(x)).</summary>
     public override Tensor forward(Tensor x)
