@@ -82,18 +82,23 @@ public sealed class SopEvalCommand : IBenchCommand
         Console.WriteLine(string.Format(c, "peak extra resident memory: {0:F0} MiB (the input itself, {1:F0} MiB, not counted)",
             peakExtra / 1048576.0, embeddings.NumberOfElements * 4 / 1048576.0));
 
+        if (args.Contains("--compare-torch")) CompareTorch(embeddings, labels, options, result);
         if (floors == "none") return 0;
         using var normalized = ExactCosineKnn.Normalize(embeddings);
         var floorRuns = new List<(string Name, double Seconds, double Flops, double Cpu)>();
-        void Floor(string name, Tensor? references, int floorWorkers)
+        void Floor(string name, Tensor? references, int floorWorkers, bool scanProducts = false)
         {
             CollectAndTrim();
             double cpuBefore = Cpu();
             var watch = Stopwatch.StartNew();
-            BlockedKnnScan.ProductsOnly(normalized, references, effectiveChunk, floorWorkers);
+            BlockedKnnScan.ProductsOnly(normalized, references, effectiveChunk, floorWorkers, scanProducts);
             floorRuns.Add((name, watch.Elapsed.TotalSeconds, BlockedKnnScan.ProductFlops(n, n, dim, effectiveChunk, sameSet: references is null), Cpu() - cpuBefore));
         }
         Floor($"upper-triangle blocks, {workers} scan workers", null, workers);
+        // Not the floor: the scan's own products without selection (its kernel and diagonal tiles), to show
+        // what the selection costs on top of them. GFLOP/s here counts the floor's multiply-adds, so it overstates.
+        if (FmaProducts.AppliesTo(normalized))
+            Floor($"the scan's own products (kit kernel, upper tiles only), {workers} scan workers", null, workers, scanProducts: true);
         Floor($"upper-triangle blocks, 1 worker x {threads} threads", null, 1);
         if (floors == "all")
         {
@@ -106,6 +111,34 @@ public sealed class SopEvalCommand : IBenchCommand
         Console.WriteLine("reference (brief, this machine kind): PML AccuracyCalculator + faiss 36.9 s (P@1, R-Prec, MAP@R); all 60,502^2 products 18.6 s");
         Console.WriteLine($"load average at the end: {LoadAverage()}");
         return 0;
+    }
+
+    /// <summary>
+    /// The same evaluation with torch's (MKL's) products instead of the kit's kernel: whether every metric is the
+    /// same number, and how many neighbour-list entries differ (the two sum in other orders, so near-ties may swap).
+    /// </summary>
+    private static void CompareTorch(Tensor embeddings, Tensor labels, RetrievalOptions options, RetrievalResult kernelResult)
+    {
+        using var kernel = RetrievalEvaluator.EvaluateWithNeighbours(embeddings, labels, options);
+        FmaProducts.UseTorchProducts = true;
+        try
+        {
+            using var torchRun = RetrievalEvaluator.EvaluateWithNeighbours(embeddings, labels, options);
+            long differ = kernel.Neighbours.Indices.ne(torchRun.Neighbours.Indices).sum().item<long>();
+            double maxGap = kernel.Neighbours.Similarities.sub(torchRun.Neighbours.Similarities).abs().max().item<float>();
+            var (k, t) = (kernelResult, torchRun.Result);
+            Console.WriteLine(string.Format(CultureInfo.InvariantCulture,
+                "torch products: {0}\n  kernel - torch: P@1 {1:E2}, R-Prec {2:E2}, MAP@R {3:E2}, R@k {4}", t,
+                k.PrecisionAt1 - t.PrecisionAt1, k.RPrecision - t.RPrecision, k.MapAtR - t.MapAtR,
+                string.Join(" ", k.RecallAt.Keys.Order().Select(key => $"{key}:{k.RecallAt[key] - t.RecallAt[key]:E2}"))));
+            Console.WriteLine(string.Format(CultureInfo.InvariantCulture,
+                "kernel vs torch products: metrics {0}; neighbour entries differing {1} of {2}; largest similarity gap at one rank {3:E2}",
+                torchRun.Result.Equals(kernelResult) ? "identical" : "DIFFERENT", differ, kernel.Neighbours.Indices.NumberOfElements, maxGap));
+        }
+        finally
+        {
+            FmaProducts.UseTorchProducts = false;
+        }
     }
 
     /// <summary>

@@ -15,11 +15,15 @@ namespace ResearchKit.Tests.Metrics;
 public class DiagonalStaircaseTests
 {
     [Theory]
-    [InlineData(517, 1)]
-    [InlineData(517, 2)]
-    [InlineData(700, 2)]
-    public void Staircase_diagonal_blocks_rank_like_brute_force(int chunk, int workers)
+    [InlineData(517, 1, "float32")]
+    [InlineData(517, 2, "float32")]
+    [InlineData(700, 2, "float32")]
+    [InlineData(517, 2, "float64")]
+    [InlineData(700, 1, "float64")]
+    public void Staircase_diagonal_blocks_rank_like_brute_force(int chunk, int workers, string dtypeName)
     {
+        // float32 runs the kit's kernel on x86 (upper tiles of diagonal blocks); float64 the torch staircase.
+        var dtype = dtypeName == "float64" ? ScalarType.Float64 : ScalarType.Float32;
         using var scope = torch.NewDisposeScope();
         var rng = new Random(chunk + workers);
         var pool = RetrievalDuplicateTiesTests.Pool(rng, 60);
@@ -30,10 +34,10 @@ public class DiagonalStaircaseTests
         int[] ks = [1, 2, 4, 10, 50, n - 1];
         var options = new RetrievalOptions { RecallKs = ks, ChunkSize = chunk, ScanWorkers = workers };
 
-        using var evaluation = RetrievalEvaluator.EvaluateWithNeighbours(RetrievalDuplicateTiesTests.ToTensor(rows), torch.tensor(labels), options);
+        using var evaluation = RetrievalEvaluator.EvaluateWithNeighbours(RetrievalDuplicateTiesTests.ToTensor(rows).to_type(dtype), torch.tensor(labels), options);
         reference.AssertMetrics(evaluation.Result, ks);
         reference.AssertNeighbours(evaluation.Neighbours.Indices);
-        using var counted = RetrievalEvaluator.EvaluateWithNeighbours(RetrievalDuplicateTiesTests.ToTensor(rows), torch.tensor(labels),
+        using var counted = RetrievalEvaluator.EvaluateWithNeighbours(RetrievalDuplicateTiesTests.ToTensor(rows).to_type(dtype), torch.tensor(labels),
             options with { RanksFromCountsOnly = true });
         foreach (var k in ks) Assert.Equal(reference.RecallAt(k), counted.Result.RecallAt[k], 12);
     }

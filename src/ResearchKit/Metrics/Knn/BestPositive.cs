@@ -98,7 +98,8 @@ internal sealed class BestPositive : IDisposable
                 long columns = Math.Min(columnsPerPiece, c1 - p0);
                 using var pieceScope = torch.NewDisposeScope();
                 var candidates = references.index_select(0, referenceOrder.narrow(0, p0, columns));
-                var products = window.mm(candidates.t()).cpu().contiguous();
+                // The scan's products where its kernel runs, so that s* is the very number the scan compares with.
+                var products = FmaProducts.AppliesTo(window) ? FmaProducts.Product(window, candidates) : window.mm(candidates.t()).cpu().contiguous();
                 host.Fold(MemoryMarshal.Cast<byte, T>(products.bytes), r0, rows, p0, (int)columns, best, bestIndex);
             }
         });

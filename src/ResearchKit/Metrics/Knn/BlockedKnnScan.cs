@@ -55,17 +55,17 @@ internal static class BlockedKnnScan
     private static Output Run<T>(Tensor queries, Tensor? references, int chunk, int k, Counting? counting, int workers)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
-        var plan = new ScanPlan(queries, references, chunk);
+        var plan = new ScanPlan(queries, references, chunk, FmaProducts.AppliesTo(queries));
         var topK = new RunningTopK<T>(plan.QueryCount, k);
         var counter = counting is null ? null : new NegativeCounter<T>(counting.QueryLabels, counting.ReferenceLabels, counting.Best, counting.Cap);
         var selection = new BlockSelection<T>(topK, counter);
         // One lock per query range: the row side of block (i, j) touches range i, its column side range j.
         var locks = Enumerable.Range(0, (int)((plan.QueryCount + chunk - 1) / chunk)).Select(_ => new object()).ToArray();
-        ForEachBlock(plan, workers, queries.device, (buffer, i0, j0) =>
+        ForEachBlock(plan, workers, queries.device, (worker, i0, j0) =>
         {
             using var scope = torch.NewDisposeScope();
             bool diagonal = plan.SameSet && i0 == j0;
-            var values = diagonal ? plan.UpperProduct(buffer, i0) : plan.Product(buffer, i0, j0);
+            var values = diagonal ? plan.UpperProduct(worker, i0) : plan.Product(worker, i0, j0);
             var host = values.device_type == DeviceType.CPU ? values : values.cpu();
             var sides = diagonal ? BlockSides.UpperTriangle : plan.SameSet ? BlockSides.RowsAndColumns : BlockSides.Rows;
             // Column ranges are query ranges only in the same-set setting; then i0 <= j0, so locks go in range order
@@ -79,16 +79,19 @@ internal static class BlockedKnnScan
     }
 
     /// <summary>
-    /// The bare block products of the same scan, without selection: the floor for exact search. Diagonal blocks are
-    /// computed whole here (the issue's reference), not as the scan's staircase.
+    /// The bare block products of the same scan, without selection. By default the floor for exact search that
+    /// issue 14 names: torch's (BLAS) products of the same blocks, diagonal blocks computed whole. With
+    /// <paramref name="scanProducts"/> the products exactly as the scan computes them (its kernel where it applies,
+    /// its diagonal staircase), so that the scan's cost above its own products can be read off.
     /// </summary>
-    public static void ProductsOnly(Tensor queries, Tensor? references, int chunk, int workers = 1)
+    public static void ProductsOnly(Tensor queries, Tensor? references, int chunk, int workers = 1, bool scanProducts = false)
     {
-        var plan = new ScanPlan(queries, references, chunk);
-        ForEachBlock(plan, workers, queries.device, (buffer, i0, j0) =>
+        var plan = new ScanPlan(queries, references, chunk, useKernel: scanProducts && FmaProducts.AppliesTo(queries));
+        ForEachBlock(plan, workers, queries.device, (worker, i0, j0) =>
         {
             using var scope = torch.NewDisposeScope();
-            plan.Product(buffer, i0, j0);
+            if (scanProducts && plan.SameSet && i0 == j0) plan.UpperProduct(worker, i0);
+            else plan.Product(worker, i0, j0);
         });
     }
 
@@ -102,11 +105,24 @@ internal static class BlockedKnnScan
         return flops;
     }
 
-    /// <summary>Calls <paramref name="process"/> once per block with a worker's own buffer (see <see cref="ScanWorkers"/>).</summary>
-    private static void ForEachBlock(ScanPlan plan, int workers, Device device, Action<Tensor, long, long> process)
+    /// <summary>Calls <paramref name="process"/> once per block with a worker's own state (see <see cref="ScanWorkers"/>).</summary>
+    private static void ForEachBlock(ScanPlan plan, int workers, Device device, Action<Worker, long, long> process)
     {
         var blocks = plan.Blocks();
-        ScanWorkers.Run(workers, device, blocks.Count, plan.NewBuffer, (buffer, b) => process(buffer, blocks[b].I0, blocks[b].J0));
+        ScanWorkers.Run(workers, device, blocks.Count, plan.NewWorker, (worker, b) => process(worker, blocks[b].I0, blocks[b].J0));
+    }
+
+    /// <summary>A scan worker's own memory: its block buffer and, with the kernel, the packed columns of its current block column.</summary>
+    private sealed class Worker(Tensor buffer, FmaProducts.PackedColumns? columns) : IDisposable
+    {
+        public Tensor Buffer { get; } = buffer;
+        public FmaProducts.PackedColumns? Columns { get; } = columns;
+
+        public void Dispose()
+        {
+            Buffer.Dispose();
+            Columns?.Dispose();
+        }
     }
 
     /// <summary>Block geometry and the products.</summary>
@@ -116,10 +132,15 @@ internal static class BlockedKnnScan
         private readonly Tensor refs;
         private readonly int chunk;
 
-        public ScanPlan(Tensor queries, Tensor? references, int chunk)
+        /// <summary>Products from <see cref="FmaProducts"/> (float32 on x86 CPUs) rather than torch's.</summary>
+        private readonly bool useKernel;
+
+        public ScanPlan(Tensor queries, Tensor? references, int chunk, bool useKernel)
         {
-            this.queries = queries;
-            refs = references ?? queries;
+            // The kernel reads rows in place, so it needs them contiguous (F.normalize's output already is).
+            this.useKernel = useKernel;
+            this.queries = useKernel ? queries.contiguous() : queries;
+            refs = references is null ? this.queries : useKernel ? references.contiguous() : references;
             this.chunk = chunk;
             SameSet = references is null;
             QueryCount = queries.shape[0];
@@ -130,41 +151,65 @@ internal static class BlockedKnnScan
         public long QueryCount { get; }
         public long ReferenceCount { get; }
 
-        /// <summary>Row-major block list; same-set: only blocks on and above the diagonal.</summary>
+        /// <summary>
+        /// Column-major block list (same-set: only blocks on and above the diagonal), so that a worker packs each
+        /// block column for the kernel once and reuses it down the column.
+        /// </summary>
         public List<(long I0, long J0)> Blocks()
         {
             var list = new List<(long, long)>();
-            for (long i0 = 0; i0 < QueryCount; i0 += chunk)
-                for (long j0 = SameSet ? i0 : 0; j0 < ReferenceCount; j0 += chunk)
+            for (long j0 = 0; j0 < ReferenceCount; j0 += chunk)
+                for (long i0 = 0; i0 < (SameSet ? j0 + 1 : QueryCount); i0 += chunk)
                     list.Add((i0, j0));
             return list;
         }
 
-        /// <summary>A block buffer, room for chunk x chunk products.</summary>
-        public Tensor NewBuffer() => torch.empty((long)chunk * chunk, queries.dtype, queries.device);
+        /// <summary>A worker's state: room for chunk x chunk products, and packed columns when the kernel runs.</summary>
+        public Worker NewWorker() =>
+            new(torch.empty((long)chunk * chunk, queries.dtype, queries.device), useKernel ? new FmaProducts.PackedColumns() : null);
 
-        /// <summary>The block's products in <paramref name="buffer"/>, as a contiguous (m x n) view.</summary>
-        public Tensor Product(Tensor buffer, long i0, long j0)
+        /// <summary>The block's products in the worker's buffer, as a contiguous (m x n) view.</summary>
+        public Tensor Product(Worker worker, long i0, long j0)
         {
             long m = Math.Min(chunk, QueryCount - i0), n = Math.Min(chunk, ReferenceCount - j0);
-            var values = buffer.narrow(0, 0, m * n).view(m, n);
-            MultiplyInto(values, i0, j0);
+            var values = worker.Buffer.narrow(0, 0, m * n).view(m, n);
+            if (useKernel) KernelInto(worker, values, i0, j0, upperOnly: false);
+            else MultiplyInto(values, i0, j0);
             return values;
         }
 
         /// <summary>
-        /// The same-set diagonal block at (<paramref name="i0"/>, <paramref name="i0"/>) in <paramref name="buffer"/>
-        /// as a contiguous (m x m) view, of which only the staircase on and above the diagonal holds products (see
-        /// <see cref="DiagonalStrips"/>): 37.5 % fewer multiply-adds than the whole block at edge 1,024. Each strip's
-        /// product writes through a strided view, so its values lie where a whole-block product puts them.
+        /// The same-set diagonal block at (<paramref name="i0"/>, <paramref name="i0"/>) in the worker's buffer as a
+        /// contiguous (m x m) view, of which only the part above the diagonal is read. With the kernel, whole tiles
+        /// below the diagonal are skipped. Otherwise the products are a staircase of strips on and above the diagonal
+        /// (see <see cref="DiagonalStrips"/>): 37.5 % fewer multiply-adds than the whole block at edge 1,024. Each
+        /// strip's product writes through a strided view, so its values lie where a whole-block product puts them.
         /// </summary>
-        public Tensor UpperProduct(Tensor buffer, long i0)
+        public Tensor UpperProduct(Worker worker, long i0)
         {
             long m = Math.Min(chunk, QueryCount - i0);
-            var values = buffer.narrow(0, 0, m * m).view(m, m);
+            var values = worker.Buffer.narrow(0, 0, m * m).view(m, m);
+            if (useKernel)
+            {
+                // The kernel skips whole tiles below the diagonal itself; its sums do not depend on the tile.
+                KernelInto(worker, values, i0, i0, upperOnly: true);
+                return values;
+            }
             foreach (var (r0, rows) in DiagonalStrips(m))
                 MultiplyInto(values.narrow(0, r0, rows).narrow(1, r0, m - r0), i0 + r0, i0 + r0);
             return values;
+        }
+
+        /// <summary>The kernel's products of queries [q0, q0 + m) with references [r0, r0 + n) into the contiguous (m x n) <paramref name="target"/>.</summary>
+        private unsafe void KernelInto(Worker worker, Tensor target, long q0, long r0, bool upperOnly)
+        {
+            var columns = worker.Columns!;
+            int m = (int)target.shape[0], n = (int)target.shape[1], d = (int)queries.shape[1];
+            // Pointers of the block's own rows: a span over the whole set would overflow past 2 GiB.
+            if (columns.Key != r0)
+                using (var rows = refs.narrow(0, r0, n)) columns.Pack(FmaProducts.Pointer(rows), n, d, key: r0);
+            using var queryRows = queries.narrow(0, q0, m);
+            FmaProducts.Multiply(FmaProducts.Pointer(queryRows), d, m, columns, FmaProducts.Pointer(target), n, upperOnly);
         }
 
         /// <summary>Writes queries [q0, q0 + rows) · references [r0, r0 + columns)ᵀ into the (rows x columns) <paramref name="target"/>.</summary>
