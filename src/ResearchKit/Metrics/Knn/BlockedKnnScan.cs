@@ -10,10 +10,15 @@ namespace ResearchKit.Metrics.Knn;
 /// each folded into the running top-k lists (and optionally the negative counts) by one SIMD pass over its memory
 /// (<see cref="BlockSelection{T}"/>) before the next is computed, so the full similarity matrix never exists. In the
 /// same-set setting only blocks on and above the diagonal are computed; an off-diagonal block serves its rows and its
-/// columns. A diagonal block is computed as a staircase of row strips (<see cref="DiagonalStrips"/>) that covers its
-/// upper triangle, and each pair above the diagonal serves both its queries: the strips' products are bit-identical to
-/// those of the whole block, and to the mirrored ones (checked on SOP-shaped data, MKL on x86). The floor
-/// (<see cref="ProductsOnly"/>) still computes whole diagonal blocks.
+/// columns, and each pair above a diagonal block's diagonal serves both its queries.
+/// <para>
+/// Products: float32 on x86 CPUs from the kit's kernel (<see cref="FmaProducts"/>, each similarity one fused
+/// multiply-add chain, so every copy of a pair's number is the same; a diagonal block computes only the tiles that
+/// reach above its diagonal). Otherwise torch's products, a diagonal block as a staircase of row strips
+/// (<see cref="DiagonalStrips"/>) covering its upper triangle: the strips' products are bit-identical to those of the
+/// whole block and to the mirrored ones (checked on SOP-shaped data, MKL on x86). The floor of issue 14
+/// (<see cref="ProductsOnly"/>) is torch's products of whole blocks.
+/// </para>
 /// <para>
 /// On CPU the blocks are shared among several workers, each a dedicated thread running a single-threaded product on
 /// its own buffer and then folding it in: one worker's fold overlaps the other's next product, so on two cores the
