@@ -37,8 +37,12 @@ public sealed class GlyphCnn : nn.Module<Tensor, Tensor>
             using (no_grad()) nn.init.kaiming_normal_(conv.weight!, mode: nn.init.FanInOut.FanOut, nonlinearity: nn.init.NonlinearityType.ReLU);
             layers.Add(($"conv{b + 1}", conv));
             layers.Add(($"bn{b + 1}", StableBatchNorm.For2d(Options.Widths[b])));
-            layers.Add(($"relu{b + 1}", nn.ReLU()));
+            // Pooling before the ReLU: max and ReLU commute exactly (ReLU is monotone), in values and in gradients
+            // (the window's maximum is the same element either way, and its gradient passes only where it is > 0),
+            // so this is the conv → BN → ReLU → pool block bit for bit, with the ReLU's two passes on a quarter of
+            // the elements.
             if (b < Options.Widths.Count - 1) layers.Add(($"pool{b + 1}", nn.MaxPool2d(2)));
+            layers.Add(($"relu{b + 1}", nn.ReLU()));
             inCh = Options.Widths[b];
         }
         features = nn.Sequential(layers);

@@ -90,16 +90,42 @@ public class EagerForwardTests
         return nn.functional.relu(y + Module<Sequential>(block, "downsample").forward(sampled));
     }
 
-    private static void AssertSameAsReference(nn.Module<Tensor, Tensor> net, Tensor input, Func<Tensor, Tensor> reference)
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void GlyphCnn_pooling_before_relu_is_the_conv_bn_relu_pool_block_bit_for_bit(bool channelsLast)
+    {
+        // The module pools before its ReLU (a quarter of the elements for both ReLU passes). Max and ReLU commute
+        // exactly, so the output, the input gradient and every parameter gradient must equal the textbook order's to the
+        // bit: float32, train mode, windows whose elements are all negative (the ReLU's ties at zero) included. Pooling
+        // before the BatchNorm, say, would fail this.
+        manual_seed(13);
+        using var net = new GlyphCnn(new GlyphCnnOptions { Widths = [8, 16, 32] });
+        var features = Module<Sequential>(net, "features");
+        var input = randn(4, 1, 32, 32);
+        if (channelsLast) input = ChannelsLast.Copy(input);
+        AssertSameAsReference(net, input, x =>
+        {
+            var h = x;
+            for (int b = 1; b <= 3; b++)
+            {
+                h = ConvBnRelu(features, $"conv{b}", $"bn{b}", h);
+                if (b < 3) h = nn.functional.max_pool2d(h, 2);
+            }
+            return h;
+        }, exact: true);
+    }
+
+    private static void AssertSameAsReference(nn.Module<Tensor, Tensor> net, Tensor input, Func<Tensor, Tensor> reference, bool exact = false)
     {
         using var scope = NewDisposeScope();
         net.train();
         var parameters = net.named_parameters().ToList();
         var (refOut, refGradIn, refGrads) = Run(reference, input, parameters);
         var (out_, gradIn, grads) = Run(net.forward, input, parameters);
-        AssertClose("output", refOut, out_);
-        AssertClose("input gradient", refGradIn, gradIn);
-        for (int i = 0; i < parameters.Count; i++) AssertClose(parameters[i].name + " gradient", refGrads[i], grads[i]);
+        AssertClose("output", refOut, out_, exact);
+        AssertClose("input gradient", refGradIn, gradIn, exact);
+        for (int i = 0; i < parameters.Count; i++) AssertClose(parameters[i].name + " gradient", refGrads[i], grads[i], exact);
     }
 
     private static (Tensor Output, Tensor InputGrad, Tensor[] Grads) Run(Func<Tensor, Tensor> forward, Tensor input,
@@ -114,9 +140,10 @@ public class EagerForwardTests
         return (output.detach().clone(), x.grad!.clone(), parameters.Select(p => p.parameter.grad!.clone()).ToArray());
     }
 
-    private static void AssertClose(string what, Tensor expected, Tensor actual)
+    private static void AssertClose(string what, Tensor expected, Tensor actual, bool exact = false)
     {
         Assert.Equal(expected.shape, actual.shape);
+        if (exact) Assert.True(expected.eq(actual).all().item<bool>(), $"{what}: not bit-identical to the plain composition");
         double scale = Math.Max(expected.abs().max().to(float64).item<double>(), 1e-12);
         double diff = (expected - actual).abs().max().to(float64).item<double>();
         Assert.True(diff <= 1e-5 * scale, $"{what}: max |eager - plain| = {diff:E3} (scale {scale:E3})");
