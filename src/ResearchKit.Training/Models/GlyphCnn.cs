@@ -15,7 +15,8 @@ public sealed record GlyphCnnOptions
 
 /// <summary>
 /// A small CNN for 32–64 px glyphs: blocks of 3×3 conv (no bias) → BatchNorm → ReLU, with 2×2 max pooling after
-/// every block but the last. Forward returns the final feature map (N, Widths[^1], H/2^(B−1), W/2^(B−1)).
+/// every block but the last (run before the ReLU, which gives the same numbers and gradients; see the constructor).
+/// Forward returns the final feature map (N, Widths[^1], H/2^(B−1), W/2^(B−1)).
 /// </summary>
 public sealed class GlyphCnn : nn.Module<Tensor, Tensor>
 {
